@@ -1,0 +1,274 @@
+"""Frozen dataclasses that flow between the pipeline stages.
+
+ingest -> Edition -> script -> Script -> synth -> Clip per Segment -> master -> MasteredAudio
+-> publish -> Episode (the feed's record of one built edition).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ARTICLE_KINDS = ("article", "commentary", "photo", "brief")
+ROLES = (
+    "intro",  # edition intro and outro announcements
+    "headline",
+    "byline",
+    "heading",  # a subheading inside an article
+    "body",
+    "caption",  # a photo caption, with its title and credit
+    "outro",
+)
+STING_KINDS = ("edition", "article")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of paragraphs under an optional subheading."""
+
+    heading: str | None
+    paragraphs: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.paragraphs, tuple), "Section.paragraphs must be a tuple")
+        _require(all(p.strip() for p in self.paragraphs), "a paragraph cannot be empty")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article, commentary or photo caption of an edition."""
+
+    kind: str
+    headline: str
+    byline: str | None = None
+    column: str | None = None
+    sections: tuple[Section, ...] = ()
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.kind in ARTICLE_KINDS, f"unknown article kind {self.kind!r}")
+        _require(bool(self.headline.strip()), "an article needs a headline")
+        _require(isinstance(self.sections, tuple), "Article.sections must be a tuple")
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(p for s in self.sections for p in s.paragraphs)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sections"] = [
+            {"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in self.sections
+        ]
+        if data["url"] is None:
+            del data["url"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        sections = tuple(
+            Section(heading=s.get("heading"), paragraphs=tuple(s.get("paragraphs", ())))
+            for s in data.get("sections", ())
+        )
+        return cls(
+            kind=data.get("kind", "article"),
+            headline=data["headline"],
+            byline=data.get("byline"),
+            column=data.get("column"),
+            sections=sections,
+            url=data.get("url"),
+        )
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What ingest returns: the articles of one or more pages, in reading order."""
+
+    title: str | None
+    articles: tuple[Article, ...]
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.articles, tuple), "Edition.articles must be a tuple")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "articles": [a.to_dict() for a in self.articles]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Edition:
+        return cls(
+            title=data.get("title"),
+            articles=tuple(Article.from_dict(a) for a in data.get("articles", ())),
+        )
+
+
+@dataclass(frozen=True)
+class EditionInfo:
+    """What identifies an edition and is announced in its intro."""
+
+    publication: str
+    date: dt.date
+    title: str
+    pages: tuple[str, ...] = ()  # set only when pages are published as separate episodes
+
+    def __post_init__(self) -> None:
+        _require(bool(self.publication.strip()), "a publication name is required")
+        _require(bool(self.title.strip()), "an edition title is required")
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One engine voice with its prosody: rate in percent, pitch in Hz (0 = the voice's own)."""
+
+    engine: str
+    name: str
+    rate: int = 0
+    pitch: int = 0
+
+    def __post_init__(self) -> None:
+        _require(-50 <= self.rate <= 100, f"rate {self.rate}% is outside -50..100")
+        _require(-50 <= self.pitch <= 50, f"pitch {self.pitch}Hz is outside -50..50")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One utterance: `text` is what a reader sees, `spoken` what the engine is given."""
+
+    role: str
+    text: str
+    spoken: str
+    pause_ms: int
+    voice: Voice
+
+    def __post_init__(self) -> None:
+        _require(self.role in ROLES, f"unknown voice role {self.role!r}")
+        _require(bool(self.spoken.strip()), f"nothing to say for {self.text!r}")
+        _require(self.pause_ms >= 0, "a pause cannot be negative")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One navigable part of the episode: the intro, an article, the photos, the outro."""
+
+    id: str
+    title: str
+    segments: tuple[Segment, ...]
+    sting: str | None = None  # which sting opens it: one of STING_KINDS
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(bool(self.segments), f"chapter {self.id!r} has nothing to say")
+        _require(self.sting is None or self.sting in STING_KINDS, f"unknown sting {self.sting!r}")
+
+
+@dataclass(frozen=True)
+class Script:
+    """The running order of an episode."""
+
+    chapters: tuple[Chapter, ...]
+    engine: str
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return tuple(s for c in self.chapters for s in c.segments)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "chapters": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "segments": [
+                        {"role": s.role, "text": s.text, "spoken": s.spoken, "pause_ms": s.pause_ms}
+                        for s in c.segments
+                    ],
+                }
+                for c in self.chapters
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A synthesised utterance in the clip cache: mono 16-bit PCM WAV."""
+
+    path: Path
+    frames: int
+    sample_rate: int
+
+    @property
+    def duration_ms(self) -> float:
+        return self.frames * 1000.0 / self.sample_rate
+
+
+@dataclass(frozen=True)
+class SegmentTiming:
+    """Where one segment is heard in the episode (milliseconds from its start)."""
+
+    chapter_index: int
+    segment_index: int
+    start_ms: int
+    end_ms: int
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ChapterTiming:
+    """Where one chapter starts and ends in the episode (milliseconds)."""
+
+    id: str
+    title: str
+    start_ms: int
+    end_ms: int
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class MasteredAudio:
+    """The finished episode audio and the timing of everything in it."""
+
+    path: Path
+    size_bytes: int
+    duration_ms: int
+    chapters: tuple[ChapterTiming, ...]
+    segments: tuple[SegmentTiming, ...]
+
+
+@dataclass(frozen=True)
+class Episode:
+    """The feed's record of one built edition (stored as episode.json beside its files)."""
+
+    guid: str
+    edition_key: str  # stable folder name: publication slug + date (+ pages)
+    date: dt.date
+    title: str
+    audio_file: str  # paths relative to the output directory
+    audio_size: int
+    duration_ms: int
+    transcript_file: str
+    chapters_file: str
+    page_file: str
+    articles: tuple[str, ...]
+    note: str | None = None
+    built_at: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["date"] = self.date.isoformat()
+        data["articles"] = list(self.articles)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Episode:
+        values = dict(data)
+        values["date"] = dt.date.fromisoformat(values["date"])
+        values["articles"] = tuple(values.get("articles", ()))
+        return cls(**values)
