@@ -1,0 +1,56 @@
+"""Speech synthesis: the Engine protocol, the engines, the clip cache and the concurrent runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from audio_edition.errors import ConfigError, SynthesisError
+from audio_edition.model import Voice
+
+ENGINE_NAMES = ("offline", "edge")
+SAMPLE_RATE = 24_000  # Hz: every clip in the cache is mono 16-bit PCM at this rate
+
+
+class TransientSynthesisError(SynthesisError):
+    """A failure worth retrying (dropped connection, throttling, truncated audio...)."""
+
+
+class Engine(Protocol):
+    """A text-to-speech engine: it writes clips; the runner handles retries and caching."""
+
+    name: str
+    default_concurrency: int
+
+    def identity(self, voice: Voice) -> str:
+        """Everything besides the text that changes the sound (model, voice, prosody, format)."""
+        ...
+
+    def check_voices(self, voices: Iterable[Voice]) -> None:
+        """Raise VoiceError before any synthesis when a voice does not exist."""
+        ...
+
+    async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
+        """Write `text` spoken by `voice` to `dest` as a mono 16-bit WAV at SAMPLE_RATE.
+
+        Raises TransientSynthesisError for failures worth retrying, SynthesisError otherwise.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
+
+
+def create_engine(name: str) -> Engine:
+    """The engine called `name` ("offline" or "edge")."""
+    if name == "offline":
+        from audio_edition.synth.offline import OfflineEngine
+
+        return OfflineEngine()
+    if name == "edge":
+        from audio_edition.synth.edge import EdgeEngine
+
+        return EdgeEngine()
+    raise ConfigError(f"unknown engine {name!r}: use one of {', '.join(ENGINE_NAMES)}")

