@@ -1,0 +1,166 @@
+"""The podcast feed (OUT/feed.xml): RSS 2.0 with Apple's itunes: tags and Podcasting 2.0's
+podcast: tags, rebuilt from every episode record, newest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from feedgen.feed import FeedGenerator
+
+from audio_edition import __version__
+from audio_edition.config import PublicationConfig
+from audio_edition.errors import PublishError
+from audio_edition.model import Episode
+from audio_edition.publish.podcast_ns import (
+    AppleExtension,
+    PodcastEntryExtension,
+    PodcastNamespaceEntryExtension,
+    PodcastNamespaceExtension,
+)
+from audio_edition.publish.store import atomic_write_bytes, sort_newest_first
+
+FEED_NAME = "feed.xml"
+AUDIO_TYPE = "audio/mpeg"
+TRANSCRIPT_TYPE = "text/vtt"
+CHAPTERS_TYPE = "application/json+chapters"
+DEFAULT_ARTWORK = Path(__file__).resolve().parent / "assets" / "cover.png"
+# An edition is dated, not timed: every item is published at 06:00 Beijing time of its date.
+PUBLISH_TIME = dt.time(6, 0, tzinfo=dt.timezone(dt.timedelta(hours=8), "CST"))
+# Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, surrogates, U+FFFE/FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+log = logging.getLogger(__name__)
+
+
+def printable(text: str) -> str:
+    """`text` without the characters that XML and HTML cannot carry."""
+    return _NOT_XML.sub("", text)
+
+
+def publication_time(date: dt.date) -> dt.datetime:
+    """The pubDate of an edition: its date at PUBLISH_TIME, whatever day it was built."""
+    return dt.datetime.combine(date, PUBLISH_TIME)
+
+
+def format_duration(duration_ms: int) -> str:
+    """itunes:duration as H:MM:SS (Apple accepts seconds, MM:SS or HH:MM:SS)."""
+    seconds = max(0, round(duration_ms / 1000))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def episode_description(episode: Episode) -> str:
+    """The item description: an HTML list of the edition's articles and the editor's note,
+    every piece of user text escaped."""
+    parts = [f"<p>{html.escape(printable(episode.title))}</p>"]
+    if episode.articles:
+        items = "".join(f"<li>{html.escape(printable(a))}</li>" for a in episode.articles)
+        parts.append(f"<p>本期文章：</p><ol>{items}</ol>")
+    if episode.note:
+        parts.append(f"<p>更正说明：{html.escape(printable(episode.note))}</p>")
+    return "".join(parts)
+
+
+def publish_artwork(out_dir: Path, config: PublicationConfig) -> str:
+    """Copy the cover into OUT under a content-hashed name (Apple re-reads a cover only when its
+    URL changes) and return its path relative to OUT."""
+    source = Path(config.artwork) if config.artwork else DEFAULT_ARTWORK
+    data = source.read_bytes()
+    name = f"artwork-{hashlib.sha256(data).hexdigest()[:10]}{source.suffix.lower()}"
+    target = Path(out_dir) / name
+    if not target.is_file():
+        atomic_write_bytes(target, data)
+    return name
+
+
+def write_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Episode]) -> Path:
+    """Write OUT/feed.xml atomically from `episodes` (any order; written newest first).
+    Episodes whose audio file is missing are left out with a warning."""
+    out_dir = Path(out_dir)
+    feed = build_feed(out_dir, config, episodes)
+    return atomic_write_bytes(out_dir / FEED_NAME, feed)
+
+
+def build_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Episode]) -> bytes:
+    """The feed XML for `episodes`, as bytes."""
+    _check_unique(episodes)
+    artwork_url = config.url(publish_artwork(out_dir, config))
+    fg = FeedGenerator()
+    fg.register_extension("podcast", AppleExtension, PodcastEntryExtension, atom=False)
+    fg.register_extension(
+        "podcastindex", PodcastNamespaceExtension, PodcastNamespaceEntryExtension, atom=False
+    )
+    fg.title(printable(config.title))
+    fg.link(href=config.feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=config.website, rel="alternate")  # feedgen's <link> is the last one set
+    fg.description(printable(config.description))
+    fg.language(config.language)
+    fg.generator(f"audio-edition {__version__}")
+    fg.image(url=artwork_url, title=printable(config.title), link=config.website)
+    fg.podcast.itunes_author(printable(config.author))
+    fg.podcast.itunes_owner(name=printable(config.owner_name), email=config.owner_email)
+    fg.podcast.itunes_category(config.category, config.subcategory)
+    fg.podcast.itunes_image(artwork_url)
+    fg.podcast.itunes_explicit(config.explicit)
+    fg.podcast.itunes_type("episodic")
+    fg.podcastindex.guid(config.feed_guid)
+    fg.podcastindex.locked(config.locked, config.owner_email)
+
+    published = [e for e in sort_newest_first(list(episodes)) if _audio_present(out_dir, e)]
+    if published:
+        fg.pubDate(publication_time(published[0].date))
+    for episode in published:
+        _add_item(fg, out_dir, config, episode, artwork_url)
+    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
+
+def _add_item(
+    fg: FeedGenerator,
+    out_dir: Path,
+    config: PublicationConfig,
+    episode: Episode,
+    artwork_url: str,
+) -> None:
+    fe = fg.add_entry(order="append")
+    fe.guid(episode.guid, permalink=False)
+    fe.title(printable(episode.title))
+    fe.link(href=config.url(episode.page_file))
+    fe.description(episode_description(episode))
+    fe.pubDate(publication_time(episode.date))
+    size = (out_dir / episode.audio_file).stat().st_size
+    fe.enclosure(config.url(episode.audio_file), str(size), AUDIO_TYPE)
+    fe.podcast.itunes_duration(format_duration(episode.duration_ms))
+    fe.podcast.itunes_episode_type("full")
+    fe.podcast.itunes_image(artwork_url)
+    fe.podcastindex.transcript(
+        config.url(episode.transcript_file), TRANSCRIPT_TYPE, config.language, rel="captions"
+    )
+    fe.podcastindex.chapters(config.url(episode.chapters_file), CHAPTERS_TYPE)
+
+
+def _audio_present(out_dir: Path, episode: Episode) -> bool:
+    if (out_dir / episode.audio_file).is_file():
+        return True
+    message = f"leaving {episode.edition_key} out of the feed: {episode.audio_file} is missing"
+    log.warning(message)
+    warnings.warn(message, stacklevel=3)
+    return False
+
+
+def _check_unique(episodes: Sequence[Episode]) -> None:
+    for attribute in ("guid", "edition_key", "audio_file"):
+        seen: dict[str, str] = {}
+        for episode in episodes:
+            value = getattr(episode, attribute)
+            if value in seen:
+                raise PublishError(
+                    f"editions {seen[value]} and {episode.edition_key} share the {attribute} "
+                    f"{value!r}; remove one of their folders under episodes/"
+                )
+            seen[value] = episode.edition_key

@@ -1,0 +1,78 @@
+"""The episode records: OUT/episodes/<edition_key>/episode.json, one per built edition.
+
+The feed is rebuilt from all of them, so one output directory accumulates editions across builds,
+and a record that cannot be read is skipped with a warning instead of taking the feed down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+from audio_edition.errors import PublishError
+from audio_edition.model import Episode
+
+EPISODES_DIR = "episodes"
+RECORD_NAME = "episode.json"
+
+log = logging.getLogger(__name__)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` through a temp file in the same directory and os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise PublishError(f"cannot write {path}: {e.strerror or e}") from e
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """atomic_write_bytes for UTF-8 text."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def episode_dir(out_dir: Path, edition_key: str) -> Path:
+    """OUT/episodes/<edition_key>/"""
+    return Path(out_dir) / EPISODES_DIR / edition_key
+
+
+def save_episode(out_dir: Path, episode: Episode) -> None:
+    """Write the episode's record atomically (replacing an earlier build of the same edition)."""
+    text = json.dumps(episode.to_dict(), ensure_ascii=False, indent=2, sort_keys=True)
+    atomic_write_text(episode_dir(out_dir, episode.edition_key) / RECORD_NAME, text + "\n")
+
+
+def load_episodes(out_dir: Path) -> list[Episode]:
+    """Every episode record under OUT/episodes/, newest edition first. Unreadable records are
+    skipped with a warning naming the file."""
+    episodes = []
+    for path in sorted((Path(out_dir) / EPISODES_DIR).glob(f"*/{RECORD_NAME}")):
+        try:
+            episode = Episode.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            if episode.edition_key != path.parent.name:
+                raise ValueError(f"its edition_key {episode.edition_key!r} is not its folder's")
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+            message = f"skipping unreadable episode record {path}: {e}"
+            log.warning(message)
+            warnings.warn(message, stacklevel=2)
+            continue
+        episodes.append(episode)
+    return sort_newest_first(episodes)
+
+
+def sort_newest_first(episodes: list[Episode] | tuple[Episode, ...]) -> list[Episode]:
+    """Newest edition date first; editions of one day by their key, later pages first."""
+    return sorted(episodes, key=lambda e: (e.date, e.edition_key), reverse=True)
