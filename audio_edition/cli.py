@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from audio_edition import __version__
 from audio_edition.errors import AudioEditionError
+from audio_edition.model import SPLIT_MODES
+from audio_edition.synth import ENGINE_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,3 +57,128 @@ def cli() -> None:
 
 def main() -> None:
     cli(prog_name="audio-edition")
+
+
+def _input_paths(inputs: tuple[str, ...]) -> tuple[Path, ...]:
+    return tuple(Path(p) for p in inputs)
+
+
+def _build_options(
+    inputs: tuple[str, ...], out_dir: str, engine: str, date: dt.datetime | None, **extra: Any
+) -> Any:
+    # Imported here, not at the top: the pipeline pulls in numpy, LiteRT and ffmpeg helpers,
+    # which `--help` and the light commands should not pay for.
+    from audio_edition.build import BuildOptions
+
+    return BuildOptions(
+        inputs=_input_paths(inputs),
+        out_dir=Path(out_dir),
+        engine=engine,
+        date=date.date() if date else dt.date.today(),
+        **extra,
+    )
+
+
+edition_options = [
+    click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+    click.option(
+        "-o", "--out", "out_dir", default="output", show_default=True, help="Output directory."
+    ),
+    click.option(
+        "--engine",
+        type=click.Choice(ENGINE_NAMES),
+        default="offline",
+        show_default=True,
+        help="Speech engine: offline (no network) or edge (Microsoft neural voices).",
+    ),
+    click.option(
+        "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
+    ),
+    click.option("--title", help="The edition's name [default: the first page's title]."),
+    click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), help="Publication config TOML."
+    ),
+    click.option(
+        "--profile", "profile_path", type=click.Path(dir_okay=False), help="Voice profile TOML."
+    ),
+]
+
+
+def with_edition_options(command: F) -> F:
+    for option in reversed(edition_options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@with_edition_options
+@click.option("--base-url", help="Absolute URL where the output directory is served.")
+@click.option("--concurrency", type=click.IntRange(1, 32), help="Clips synthesised at once.")
+@click.option(
+    "--fallback",
+    type=click.Choice(ENGINE_NAMES),
+    help="Engine that reads a sentence the main engine still fails on after retries.",
+)
+@click.option("--note", help="Editor's note for the episode description, e.g. a correction.")
+@click.option(
+    "--split",
+    type=click.Choice(SPLIT_MODES),
+    default="edition",
+    show_default=True,
+    help="One episode per edition, or one per article (for players without chapters).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@reports_errors
+def build(inputs, out_dir, engine, date, as_json, **extra):
+    """Build the audio edition of INPUT... (the pages of one day, in order) and its feed.
+
+    \b
+    Example:
+      audio-edition build samples/000_aa4cbc5942cc5dc6.txt -o output/ --date 2026-11-29
+    """
+    from audio_edition.build import build as build_edition
+
+    summary = build_edition(_build_options(inputs, out_dir, engine, date, **extra))
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    for episode in summary.episodes:
+        minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
+        click.echo(f"{episode.title}: {episode.audio_file} ({minutes}:{seconds:02d})")
+    click.echo(
+        f"clips: {summary.synthesized} synthesised, {summary.reused} reused, "
+        f"{summary.retried} retried; feed: {summary.feed}"
+    )
+    for text in summary.fallbacks:
+        click.echo(f"read by the fallback voice: {text}")
+    for text in summary.suspect:
+        click.echo(f"check this clip, its length looks wrong: {text}")
+
+
+@cli.command()
+@with_edition_options
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@reports_errors
+def plan(inputs, out_dir, engine, date, as_json, **extra):
+    """Show what a build of INPUT... would change, without touching anything.
+
+    \b
+    Example:
+      audio-edition plan samples/000_aa4cbc5942cc5dc6.txt -o output/ --date 2026-11-29
+    """
+    from audio_edition.build import plan as plan_edition
+
+    result = plan_edition(_build_options(inputs, out_dir, engine, date, **extra))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    for episode in result.episodes:
+        state = "new episode" if episode.is_new else "update"
+        click.echo(f"{episode.title} ({state})")
+        for title, sentences in episode.changed.items():
+            click.echo(f"  changed: {title}")
+            for sentence in sentences:
+                click.echo(f"    + {sentence}")
+        for title in episode.removed:
+            click.echo(f"  removed: {title}")
+    click.echo(f"{result.to_synthesize} of {result.total_clips} clips to synthesise")

@@ -22,6 +22,7 @@ ROLES = (
     "outro",
 )
 STING_KINDS = ("edition", "article")
+SPLIT_MODES = ("edition", "articles")  # one episode per edition, or one per article
 
 
 def _require(condition: bool, message: str) -> None:

@@ -71,6 +71,10 @@ class ClipCache:
             path.unlink(missing_ok=True)
         return clip
 
+    def has(self, key: str) -> bool:
+        """Whether a valid clip for `key` exists (changes nothing)."""
+        return read_clip(self.path(key)) is not None
+
     def temp_path(self, key: str) -> Path:
         """A fresh temporary file beside the entry's final place, for an engine to write into."""
         folder = self.path(key).parent
