@@ -1,0 +1,120 @@
+"""The clip cache and the offline voice, with real synthesis on short sentences."""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audio_edition.errors import VoiceError
+from audio_edition.model import Segment, Voice
+from audio_edition.synth import SAMPLE_RATE
+from audio_edition.synth.cache import ClipCache, read_clip, write_wav
+from audio_edition.synth.offline import OfflineEngine
+from audio_edition.synth.runner import synthesize_all
+
+BAKER = Voice(engine="offline", name="baker")
+SENTENCES = ("巴林左旗是全国最大的扫帚苗交易市场。", "她就是来自赤峰市巴林左旗的贾殿荣老人。")
+
+
+def segments(texts=SENTENCES, voice=BAKER):
+    return [Segment(role="body", text=t, spoken=t, pause_ms=300, voice=voice) for t in texts]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_wav_round_trip_and_truncation_is_detected(tmp_path):
+    path = tmp_path / "tone.wav"
+    write_wav(path, np.sin(np.linspace(0, 100, 2400)).astype(np.float32), SAMPLE_RATE)
+    clip = read_clip(path)
+    assert clip is not None and clip.frames == 2400 and clip.sample_rate == SAMPLE_RATE
+    path.write_bytes(path.read_bytes()[:-10])
+    assert read_clip(path) is None
+
+
+def test_cache_drops_a_damaged_entry_and_rejects_invalid_audio(tmp_path):
+    cache = ClipCache(tmp_path)
+    key = cache.key("engine/voice", "一句话")
+    written = cache.temp_path(key)
+    write_wav(written, np.zeros(480, dtype=np.int16), SAMPLE_RATE)
+    assert cache.put(key, written) is not None and cache.has(key)
+    entry = cache.path(key)
+    entry.write_bytes(entry.read_bytes()[:100])  # a truncated clip is never used
+    assert cache.get(key) is None and not entry.exists()
+    bad = cache.temp_path(key)
+    bad.write_bytes(b"not a wav")
+    assert cache.put(key, bad) is None and not bad.exists()
+    stereo = cache.temp_path(key)
+    with wave.open(str(stereo), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(b"\0" * 400)
+    assert cache.put(key, stereo) is None
+
+
+def test_cache_key_covers_identity_and_text():
+    keys = {
+        ClipCache.key("offline/baker/rate+0", "一句话"),
+        ClipCache.key("offline/baker/rate+5", "一句话"),
+        ClipCache.key("offline/baker/rate+0", "一句活"),
+    }
+    assert len(keys) == 3
+
+
+def test_offline_voice_is_deterministic_whatever_the_order_and_workers(tmp_path):
+    first = synthesize_all(
+        segments(), OfflineEngine(workers=1), ClipCache(tmp_path / "a"), progress=False
+    )
+    second = synthesize_all(
+        segments(SENTENCES[::-1]),
+        OfflineEngine(workers=2),
+        ClipCache(tmp_path / "b"),
+        progress=False,
+    )
+    assert first.synthesized == 2 and first.reused == 0
+    assert [digest(c.path) for c in first.clips] == [digest(c.path) for c in second.clips][::-1]
+    for clip, text in zip(first.clips, SENTENCES, strict=True):
+        seconds = clip.frames / clip.sample_rate
+        assert 2.5 <= len(text) / seconds <= 9, f"{text}: {seconds:.2f} s is not speech pace"
+        with wave.open(str(clip.path)) as wav:
+            audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+        assert np.abs(audio).max() > 3000, "the clip is (nearly) silent"
+
+
+def test_rebuilding_synthesises_nothing_and_identical_sentences_once(tmp_path):
+    cache = ClipCache(tmp_path)
+    texts = (SENTENCES[0], SENTENCES[0])
+    report = synthesize_all(segments(texts), OfflineEngine(), cache, progress=False)
+    assert (report.synthesized, report.reused) == (1, 0)
+    assert report.clips[0] == report.clips[1]
+    again = synthesize_all(segments(texts), OfflineEngine(), cache, progress=False)
+    assert (again.synthesized, again.reused) == (0, 1)
+
+
+def test_prosody_changes_the_sound_and_the_cache_key(tmp_path):
+    faster = Voice(engine="offline", name="baker", rate=30)
+    report = synthesize_all(
+        segments(SENTENCES[:1]) + segments(SENTENCES[:1], voice=faster),
+        OfflineEngine(),
+        ClipCache(tmp_path),
+        progress=False,
+    )
+    normal, quick = report.clips
+    assert quick.frames < normal.frames * 0.9
+
+
+def test_unknown_offline_voice_fails_before_synthesis(tmp_path):
+    with pytest.raises(VoiceError, match="one voice, 'baker'"):
+        synthesize_all(
+            segments(voice=Voice(engine="offline", name="xiaoyan")),
+            OfflineEngine(),
+            ClipCache(tmp_path),
+            progress=False,
+        )
+    assert not any(tmp_path.rglob("*.wav"))
