@@ -1,3 +1,3 @@
-"""audio-edition: a newspaper's articles as an accessible Mandarin audio edition and podcast feed."""
+"""audio-edition: newspaper articles as an accessible Mandarin audio edition and podcast feed."""
 
 __version__ = "0.1.0"

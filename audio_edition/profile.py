@@ -4,10 +4,11 @@ the pauses between segments, and the stings."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from audio_edition.errors import ConfigError
 from audio_edition.model import ROLES, STING_KINDS, Voice
@@ -46,7 +47,9 @@ class VoiceProfile:
         try:
             return self.voices[engine][role]
         except KeyError:
-            raise ConfigError(f"profile {self.name!r} has no {role!r} voice for {engine!r}") from None
+            raise ConfigError(
+                f"profile {self.name!r} has no {role!r} voice for {engine!r}"
+            ) from None
 
 
 def default_profile_path() -> Path:
