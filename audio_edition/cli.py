@@ -182,3 +182,51 @@ def plan(inputs, out_dir, engine, date, as_json, **extra):
         for title in episode.removed:
             click.echo(f"  removed: {title}")
     click.echo(f"{result.to_synthesize} of {result.total_clips} clips to synthesise")
+
+
+@cli.command()
+@click.argument("path", default="audio-edition.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@reports_errors
+def init(path, force):
+    """Write a commented starter publication config to PATH (default: audio-edition.toml).
+
+    Edit it (title, owner e-mail, base URL where the output is served), then build.
+
+    \b
+    Example:
+      audio-edition init
+      audio-edition build samples/000_aa4cbc5942cc5dc6.txt --config audio-edition.toml
+    """
+    from audio_edition.config import starter_config_text
+    from audio_edition.errors import ConfigError
+    from audio_edition.publish.store import atomic_write_text
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise ConfigError(f"{path} already exists; edit it, or pass --force to overwrite it")
+    atomic_write_text(target, starter_config_text())
+    click.echo(f"wrote {path}: set owner_email and base_url before publishing")
+
+
+@cli.command()
+@click.argument("directory", default="output", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@reports_errors
+def serve(directory, host, port):
+    """Serve the output DIRECTORY (default: output) over HTTP until Ctrl+C.
+
+    Podcast players can seek (HTTP Range requests); nothing outside DIRECTORY is served.
+    Build with `--base-url http://HOST:PORT` so the feed's links point here.
+
+    \b
+    Example:
+      audio-edition serve output/ --port 8000
+    """
+    from audio_edition.publish.serve import serve as serve_directory
+
+    def ready(url: str) -> None:
+        click.echo(f"serving {directory} at {url}/ (feed: {url}/feed.xml); Ctrl+C stops")
+
+    serve_directory(directory, host, port, on_ready=ready)

@@ -1,0 +1,156 @@
+"""The accessible web pages: one per episode (player, chapters, transcript) and an index of
+editions. Plain HTML from the templates in assets/, a small script and a style sheet; every
+piece of user text is HTML-escaped, and every link is relative so OUT can be served anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import posixpath
+from collections.abc import Sequence
+from pathlib import Path
+from string import Template
+
+from audio_edition.config import PublicationConfig
+from audio_edition.model import Episode, MasteredAudio, SegmentTiming
+from audio_edition.publish.feed import FEED_NAME, format_duration, printable
+from audio_edition.publish.store import atomic_write_bytes, atomic_write_text, sort_newest_first
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+STATIC_FILES = ("style.css", "player.js")  # copied to OUT/assets/
+INDEX_NAME = "index.html"
+
+
+def write_episode_page(
+    out_dir: Path, config: PublicationConfig, episode: Episode, audio: MasteredAudio
+) -> Path:
+    """Write OUT/<episode.page_file> (OUT/episodes/<key>/index.html) atomically."""
+    out_dir = Path(out_dir)
+    page = episode.page_file
+    assets = _publish_static(out_dir)
+    audio_url = _relative(page, episode.audio_file)
+    values = {
+        "lang": config.html_lang,
+        "title": _h(episode.title),
+        "publication": _h(config.title),
+        "summary": _h("、".join(episode.articles) or episode.title),
+        "css": _relative(page, assets["style.css"]),
+        "js": _relative(page, assets["player.js"]),
+        "home": _relative(page, INDEX_NAME),
+        "feed": _relative(page, FEED_NAME),
+        "feed_url": _h(config.feed_url),
+        "date_iso": episode.date.isoformat(),
+        "date": _chinese_date(episode.date),
+        "duration": spoken_duration(audio.duration_ms),
+        "article_count": str(len(episode.articles)),
+        "note": f'<p class="note">更正说明：{_h(episode.note)}</p>' if episode.note else "",
+        "audio": _h(audio_url),
+        "size": f"{audio.size_bytes / 1_000_000:.1f} MB",
+        "vtt": _h(_relative(page, episode.transcript_file)),
+        "chapters_json": _h(_relative(page, episode.chapters_file)),
+        "chapters": _chapter_list(audio, audio_url),
+        "transcript": _transcript(audio, audio_url),
+    }
+    return atomic_write_text(out_dir / page, _render("episode.html", values))
+
+
+def write_index_page(out_dir: Path, config: PublicationConfig, episodes: Sequence[Episode]) -> Path:
+    """Write OUT/index.html atomically: every edition, newest first."""
+    out_dir = Path(out_dir)
+    assets = _publish_static(out_dir)
+    items = [
+        "<li>"
+        f'<h3><a href="{_h(_relative(INDEX_NAME, e.page_file))}">{_h(e.title)}</a></h3>'
+        f'<p class="meta"><time datetime="{e.date.isoformat()}">{_chinese_date(e.date)}</time>'
+        f" · 时长 {spoken_duration(e.duration_ms)} · {len(e.articles)} 篇文章"
+        f' · <a href="{_h(_relative(INDEX_NAME, e.audio_file))}">MP3<span class="visually-hidden">'
+        f"：{_h(e.title)}</span></a></p>"
+        "</li>"
+        for e in sort_newest_first(list(episodes))
+    ]
+    editions = f"<ol>\n{chr(10).join(items)}\n</ol>" if items else "<p>还没有节目。</p>"
+    values = {
+        "lang": config.html_lang,
+        "publication": _h(config.title),
+        "description": _h(config.description),
+        "css": assets["style.css"],
+        "feed": FEED_NAME,
+        "feed_url": _h(config.feed_url),
+        "editions": editions,
+    }
+    return atomic_write_text(out_dir / INDEX_NAME, _render("index.html", values))
+
+
+def spoken_duration(duration_ms: int) -> str:
+    """A duration as a reader says it: 1小时2分5秒, 12分34秒, 8秒."""
+    seconds = max(0, round(duration_ms / 1000))
+    hours, minutes, rest = seconds // 3600, seconds // 60 % 60, seconds % 60
+    text = (f"{hours}小时" if hours else "") + (f"{minutes}分" if hours or minutes else "")
+    return text + f"{rest}秒"
+
+
+def _chapter_list(audio: MasteredAudio, audio_url: str) -> str:
+    items = []
+    for chapter in audio.chapters:
+        start = chapter.start_ms / 1000
+        items.append(
+            f'<li><a class="chapter" href="{_h(audio_url)}#t={start:.3f}" data-start="{start:.3f}">'
+            f'<span class="chapter-title">{_h(chapter.title)}</span></a> '
+            f'<span class="time">{_clock(chapter.start_ms)}</span></li>'
+        )
+    return "\n".join(items)
+
+
+def _transcript(audio: MasteredAudio, audio_url: str) -> str:
+    """One section per chapter, one paragraph per spoken sentence with its start time."""
+    by_chapter: dict[int, list[SegmentTiming]] = {}
+    for segment in audio.segments:
+        by_chapter.setdefault(segment.chapter_index, []).append(segment)
+    sections = []
+    for index, chapter in enumerate(audio.chapters):
+        cues = []
+        for s in sorted(by_chapter.get(index, ()), key=lambda s: s.start_ms):
+            start, end = f"{s.start_ms / 1000:.3f}", f"{s.end_ms / 1000:.3f}"
+            cues.append(
+                f'<p class="cue {_h(s.role)}" data-start="{start}" data-end="{end}">'
+                f'<a class="cue-time" href="{_h(audio_url)}#t={start}" data-start="{start}">'
+                f'<span class="visually-hidden">从 </span>{_clock(s.start_ms)}'
+                f'<span class="visually-hidden"> 播放</span></a> {_h(s.text)}</p>'
+            )
+        sections.append(f"<h3>{_h(chapter.title)}</h3>\n" + "\n".join(cues))
+    return "\n".join(sections)
+
+
+def _publish_static(out_dir: Path) -> dict[str, str]:
+    """Copy the style sheet and script to OUT/assets/ (when changed); return their relative
+    URLs with a content version so browsers never mix an old script with a new page."""
+    urls = {}
+    for name in STATIC_FILES:
+        data = (ASSETS / name).read_bytes()
+        target = out_dir / "assets" / name
+        if not target.is_file() or target.read_bytes() != data:
+            atomic_write_bytes(target, data)
+        urls[name] = f"assets/{name}?v={hashlib.sha256(data).hexdigest()[:8]}"
+    return urls
+
+
+def _render(template: str, values: dict[str, str]) -> str:
+    return Template((ASSETS / template).read_text(encoding="utf-8")).substitute(values)
+
+
+def _relative(from_page: str, target: str) -> str:
+    """The URL of `target` (relative to OUT) as seen from `from_page` (relative to OUT)."""
+    return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+
+
+def _h(text: str) -> str:
+    return html.escape(printable(text), quote=True)
+
+
+def _clock(ms: int) -> str:
+    return format_duration(ms).removeprefix("0:")
+
+
+def _chinese_date(date: dt.date) -> str:
+    return f"{date.year}年{date.month}月{date.day}日"
