@@ -211,8 +211,8 @@ def build(options: BuildOptions) -> BuildSummary:
     """Build the edition read from `options.inputs` into `options.out_dir` and update its feed."""
     watch = _Stopwatch()
     out_dir = options.out_dir
+    prepared = _prepare(options, watch)  # reads only: bad input fails before anything is written
     with output_lock(out_dir):
-        prepared = _prepare(options, watch)
         segments = [s for _, script in prepared.parts for s in script.segments]
         engine = create_engine(options.engine)
         fallback = create_engine(options.fallback) if options.fallback else None
