@@ -1,0 +1,473 @@
+"""Recover the articles of a raw e-paper page: the text extracted from one printed page.
+
+The page is read in three passes:
+1. lines -> pieces: runs of non-blank lines split at bylines (`□`), authors (`◎`), photo credits
+   (`… 摄`) and banners (lines with private-use junk glyphs); each remaining piece is a *title*
+   (headline, subheading, column label or photo title: short, no sentence punctuation, after a
+   finished paragraph) or *body* text.
+2. pieces -> items: consecutive body pieces become one block (blank lines inside mean nothing);
+   a credit at the end of, or on the line after, a block makes it a photo caption.
+3. items -> articles, under both layouts this newspaper uses: headlines printed after their
+   article's body, or before its byline. The layout whose headlines share more words with
+   their bodies wins. Titles no article claims are column labels (they head the articles
+   after them) or, before the first article, the page label, column and page title.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from audio_edition.errors import InputError
+from audio_edition.ingest.layout import (
+    FIRST_LINE_SPAN,
+    PageLine,
+    column_width,
+    display_width,
+    ends_sentence,
+    has_junk,
+    join_lines,
+    split_paragraphs,
+    strip_junk,
+)
+from audio_edition.model import Article, Edition, Section
+
+BYLINE_MARK = "□"
+AUTHOR_MARK = "◎"
+REPORTER = r"(?:(?:本报|新华社|见习|实习|特约)?(?:记者|通讯员)|本报)"
+NAMES = r"[\u4e00-\u9fff·]{2,5}(?:[ \u3000、]+[\u4e00-\u9fff·]{2,5})*"
+CREDIT = rf"(?:{REPORTER}[ \u3000]*)?{NAMES}[ \u3000]*摄"
+CREDIT_LINE = re.compile(rf"^(?:{REPORTER}[ \u3000]*{NAMES}[ \u3000]*)?{CREDIT}$")
+INLINE_CREDIT = re.compile(rf"[ \u3000]+({CREDIT})$")
+BYLINE_LINE = re.compile(rf"^{REPORTER}[ \u3000]*{NAMES}$")
+INDENT_START = re.compile(r"^(?:\u3000|[ \t]{2,})")
+CONTINUES = "，、；：,;:（(“‘《〈—"  # a line ending in one of these runs on
+SENTENCE_MARKS = "，。、；：,;"  # a title never holds one (unless a byline follows it)
+TITLE_MAX_LINES = 3
+TITLE_MAX_RATIO = 0.6  # a spaceless title is at most this fraction of the column width
+OPEN_SLACK = FIRST_LINE_SPAN[1]  # characters: a line this close to full width runs on
+HEADLINE_STOP = "，。？！：；,.?!:;"
+FALLBACK_HEADLINE_CHARS = 16  # characters: a headline made from the text when none is printed
+PAIRING_EXHAUSTIVE_MAX = 6  # photos: try every title-caption pairing up to this many, else greedy
+UNMATCHED_PENALTY = 1.0  # score lost per article whose headline had to be made up
+
+
+@dataclass
+class Item:
+    """One element of the page: T title, R body block, B byline, A author, C credit, X banner."""
+
+    kind: str
+    lines: list[PageLine] = field(default_factory=list)
+    text: str = ""  # the title, byline, author or credit as printed (markers dropped)
+    credit: str | None = None  # an R block's photo credit: it is a caption
+    photo_title: bool = False  # a T printed among photo captions
+
+    @property
+    def caption(self) -> bool:
+        return self.kind == "R" and self.credit is not None
+
+
+@dataclass
+class Draft:
+    """An article being assembled from items."""
+
+    kind: str
+    start: int  # index of its first item, for page order and column labels
+    blocks: list[tuple[str | None, Item]]  # (subheading, body block)
+    headline: str | None = None
+    byline: str | None = None
+
+    def text(self) -> str:
+        return "".join(join_lines([ln.text for ln in item.lines]) for _, item in self.blocks)
+
+
+def parse_page(text: str) -> Edition:
+    """Parse one raw e-paper page into an Edition; InputError if it holds no article."""
+    items = _items(_pieces(text))
+    candidates = [_assemble(items, headline_first=first) for first in (False, True)]
+    best = max(candidates, key=lambda c: c[0])  # max keeps the first (trailing) on a tie
+    _, drafts, claimed = best
+    articles, title = _finish(items, drafts, claimed)
+    if not articles:
+        raise InputError(
+            "no article found: no byline, paragraph text or photo caption was recognised; "
+            "check this is a newspaper page's text"
+        )
+    return Edition(title=title, articles=tuple(articles))
+
+
+# pass 1: lines -> pieces ----------------------------------------------------------------------
+
+
+def _pieces(text: str) -> list[Item]:
+    """Split the page into special lines (B, A, C, X) and runs of other lines (kind '?')."""
+    pieces: list[Item] = []
+    run: list[PageLine] = []
+
+    def flush() -> None:
+        if run:
+            pieces.append(Item("?", list(run)))
+            run.clear()
+
+    for raw in text.split("\n"):
+        clean = strip_junk(raw).rstrip()
+        if not clean.strip():
+            if run:
+                run[-1] = _with_blank(run[-1])
+            flush()
+            continue
+        line = clean.strip()
+        special = _special(line, junk=has_junk(raw))
+        if special:
+            flush()
+            pieces.append(special)
+        else:
+            indented = bool(INDENT_START.match(clean))
+            run.append(PageLine(line, display_width(line), indented=indented))
+    flush()
+    return pieces
+
+
+def _with_blank(line: PageLine) -> PageLine:
+    return PageLine(line.text, line.width, line.indented, blank_after=True)
+
+
+def _special(line: str, junk: bool) -> Item | None:
+    if line.startswith(BYLINE_MARK):
+        return Item("B", text=_spaced(line[1:]))
+    if line.startswith(AUTHOR_MARK):
+        return Item("A", text=_spaced(line[1:]))
+    if CREDIT_LINE.match(line):
+        return Item("C", text=_spaced(line))
+    if BYLINE_LINE.match(line):
+        return Item("B", text=_spaced(line))
+    if junk and not any(mark in line for mark in SENTENCE_MARKS):
+        return Item("X", text=line)
+    return None
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
+# pass 2: pieces -> items ----------------------------------------------------------------------
+
+
+def _items(pieces: list[Item]) -> list[Item]:
+    """Classify runs as titles or body, merge body runs into blocks, attach photo credits."""
+    widths = _neighbour_widths(pieces)
+    items: list[Item] = []
+    for i, piece in enumerate(pieces):
+        if piece.kind != "?":
+            if piece.kind == "C" and items and items[-1].kind == "R" and not items[-1].credit:
+                items[-1].credit = piece.text
+            else:
+                items.append(piece)
+            continue
+        after = pieces[i + 1].kind if i + 1 < len(pieces) else None
+        previous = items[-1] if items else None
+        if _is_title(piece.lines, widths[i], previous, after):
+            title = _spaced(" ".join(ln.text for ln in piece.lines))
+            items.append(Item("T", text=title, photo_title=_in_photos(previous)))
+            continue
+        for part in _split_at_credits(piece.lines):
+            if previous is not None and previous.kind == "R" and not previous.credit:
+                previous.lines.extend(part.lines)
+                previous.credit = part.credit
+            else:
+                items.append(part)
+            previous = items[-1]
+    return items
+
+
+def _neighbour_widths(pieces: list[Item]) -> list[float]:
+    """For each piece, the column width of the nearest following (else preceding) long run."""
+    own = [column_width(p.lines) if len(p.lines) >= 3 else None for p in pieces]
+    widths: list[float] = []
+    for i in range(len(pieces)):
+        after = next((w for w in own[i:] if w is not None), None)
+        before = next((w for w in reversed(own[:i]) if w is not None), None)
+        widths.append(after or before or 0.0)
+    return widths
+
+
+def _is_title(
+    lines: list[PageLine], width: float, previous: Item | None, after: str | None
+) -> bool:
+    """Whether a run of lines is a title rather than body text (see the module docstring)."""
+    texts = [ln.text for ln in lines]
+    if len(lines) > TITLE_MAX_LINES or any(ln.indented for ln in lines):
+        return False
+    if any(t[-1] in CONTINUES or "。" in t for t in texts):
+        return False
+    if after in ("B", "A"):
+        return True
+    if (
+        previous is not None
+        and previous.kind == "R"
+        and not previous.credit
+        and _runs_on(previous.lines)
+    ):
+        return False
+    if any(mark in t for t in texts for mark in SENTENCE_MARKS):
+        return False
+    if len(lines) > 1 or _in_photos(previous) or any(_spaced_words(t) for t in texts):
+        return True
+    return lines[0].width < TITLE_MAX_RATIO * width
+
+
+def _in_photos(previous: Item | None) -> bool:
+    """Whether the item before is a photo caption or a photo title (titles follow captions)."""
+    return previous is not None and (previous.caption or previous.photo_title)
+
+
+def _runs_on(lines: list[PageLine]) -> bool:
+    """Whether a body block's last line runs on into the next (no sentence end, full width)."""
+    last = lines[-1]
+    return not ends_sentence(last.text) and last.width >= column_width(lines) - OPEN_SLACK
+
+
+def _spaced_words(text: str) -> bool:
+    """A space between two CJK characters: the phrase break of a headline (`做在田间 让农民…`)."""
+    return re.search(r"[^\x00-\x7f] +[^\x00-\x7f]", text) is not None
+
+
+def _split_at_credits(lines: list[PageLine]) -> list[Item]:
+    """Body lines as blocks, cut after each line that ends with a photo credit."""
+    blocks: list[Item] = []
+    current: list[PageLine] = []
+    for line in lines:
+        match = INLINE_CREDIT.search(line.text)
+        if match:
+            text = line.text[: match.start()]
+            current.append(PageLine(text, display_width(text), line.indented, line.blank_after))
+            blocks.append(Item("R", current, credit=_spaced(match.group(1))))
+            current = []
+        else:
+            current.append(line)
+    if current:
+        blocks.append(Item("R", current))
+    return blocks
+
+
+# pass 3: items -> articles --------------------------------------------------------------------
+
+
+def _assemble(items: list[Item], headline_first: bool) -> tuple[float, list[Draft], set[int]]:
+    """Group items into article drafts under one layout; score how well headlines fit."""
+    claimed: set[int] = set()
+    drafts = _photos(items, claimed)
+    drafts += _commentaries(items, claimed, headline_first)
+    drafts += _bylined(items, claimed, headline_first)
+    drafts += _unsigned(items, claimed, headline_first)
+    score = 0.0
+    for draft in drafts:
+        if draft.headline is None:
+            score -= UNMATCHED_PENALTY
+        else:
+            score += similarity(draft.headline, draft.text())
+    return score, sorted(drafts, key=lambda d: d.start), claimed
+
+
+def _free(items: list[Item], claimed: set[int], i: int, kind: str) -> bool:
+    return 0 <= i < len(items) and i not in claimed and items[i].kind == kind
+
+
+def _photos(items: list[Item], claimed: set[int]) -> list[Draft]:
+    """Photo captions, each paired with the photo title (gathered nearby) that fits it best."""
+    drafts: list[Draft] = []
+    i = 0
+    while i < len(items):
+        if not items[i].caption:
+            i += 1
+            continue
+        captions: list[int] = []
+        titles: list[int] = []
+        while i < len(items) and (items[i].caption or items[i].kind in ("T", "C")):
+            (captions if items[i].caption else titles if items[i].kind == "T" else []).append(i)
+            i += 1
+        texts = {c: join_lines([ln.text for ln in items[c].lines]) for c in captions}
+        pairs = _best_pairing([items[t].text for t in titles], [texts[c] for c in captions])
+        for k, c in enumerate(captions):
+            claimed.add(c)
+            draft = Draft("photo", c, [(None, items[c])], byline=items[c].credit)
+            if k in pairs:
+                draft.headline = items[titles[pairs[k]]].text
+                claimed.add(titles[pairs[k]])
+            drafts.append(draft)
+        claimed.update(j for j in range(captions[0], i) if items[j].kind == "C")
+    return drafts
+
+
+def _best_pairing(titles: Sequence[str], texts: Sequence[str]) -> dict[int, int]:
+    """Assign titles to texts (text index -> title index) maximising shared words."""
+    n = min(len(titles), len(texts))
+    scores = {
+        (t, s): similarity(titles[t], texts[s])
+        for t in range(len(titles))
+        for s in range(len(texts))
+    }
+    if max(len(titles), len(texts)) > PAIRING_EXHAUSTIVE_MAX:
+        pairs: dict[int, int] = {}
+        for (t, s), _ in sorted(scores.items(), key=lambda kv: -kv[1]):
+            if s not in pairs and t not in pairs.values():
+                pairs[s] = t
+        return pairs
+    best: tuple[float, dict[int, int]] = (-1.0, {})
+    for chosen in itertools.permutations(range(len(titles)), n):
+        for slots in itertools.combinations(range(len(texts)), n):
+            score = sum(scores[t, s] for t, s in zip(chosen, slots, strict=True))
+            if score > best[0]:
+                best = (score, dict(zip(slots, chosen, strict=True)))
+    return best[1]
+
+
+def _commentaries(items: list[Item], claimed: set[int], headline_first: bool) -> list[Draft]:
+    """A commentary: its headline right before the `◎` author; its body before or after."""
+    drafts: list[Draft] = []
+    for a, item in enumerate(items):
+        if item.kind != "A" or a in claimed:
+            continue
+        claimed.add(a)
+        h = a - 1 if _free(items, claimed, a - 1, "T") else None
+        if headline_first:
+            blocks = _body_after(items, claimed, a + 1)
+        else:
+            body_at = (a if h is None else h) - 1
+            blocks = [(None, items[body_at])] if _free(items, claimed, body_at, "R") else []
+            if blocks and not items[body_at].caption:
+                claimed.add(body_at)
+            else:
+                blocks = []
+        if h is not None:
+            claimed.add(h)
+        if blocks:
+            start = min(h if h is not None else a, _index(items, blocks[0][1]))
+            draft = Draft("commentary", start, blocks, byline=item.text or None)
+            draft.headline = items[h].text if h is not None else None
+            drafts.append(draft)
+    return drafts
+
+
+def _bylined(items: list[Item], claimed: set[int], headline_first: bool) -> list[Draft]:
+    """Articles under a `□` byline: headline before the byline, or right after the body."""
+    drafts: list[Draft] = []
+    for b, item in enumerate(items):
+        if item.kind != "B" or b in claimed:
+            continue
+        claimed.add(b)
+        blocks = _body_after(items, claimed, b + 1)
+        if not blocks:
+            continue
+        draft = Draft("article", b, blocks, byline=item.text or None)
+        h = b - 1 if headline_first else _index(items, blocks[-1][1]) + 1
+        if _free(items, claimed, h, "T"):
+            claimed.add(h)
+            draft.headline = items[h].text
+            draft.start = min(b, h)
+        drafts.append(draft)
+    return drafts
+
+
+def _unsigned(items: list[Item], claimed: set[int], headline_first: bool) -> list[Draft]:
+    """Body blocks no byline, author or credit claimed: articles printed without a byline."""
+    drafts: list[Draft] = []
+    for r in range(len(items)):
+        if not _free(items, claimed, r, "R"):
+            continue
+        before = r - 1 if headline_first and _free(items, claimed, r - 1, "T") else None
+        blocks = _body_after(items, claimed, r)
+        draft = Draft("article", r, blocks)
+        h = before if headline_first else _index(items, blocks[-1][1]) + 1
+        if h is not None and _free(items, claimed, h, "T"):
+            claimed.add(h)
+            draft.headline = items[h].text
+            draft.start = min(r, h)
+        drafts.append(draft)
+    return drafts
+
+
+def _body_after(items: list[Item], claimed: set[int], i: int) -> list[tuple[str | None, Item]]:
+    """The body starting at item i: a block, then (subheading, block) pairs; claims them."""
+    blocks: list[tuple[str | None, Item]] = []
+    if not _free(items, claimed, i, "R") or items[i].caption:
+        return blocks
+    blocks.append((None, items[i]))
+    claimed.add(i)
+    i += 1
+    while _free(items, claimed, i, "T") and _free(items, claimed, i + 1, "R"):
+        if items[i + 1].caption:
+            break
+        blocks.append((items[i].text, items[i + 1]))
+        claimed.update((i, i + 1))
+        i += 2
+    return blocks
+
+
+def _index(items: list[Item], item: Item) -> int:
+    return next(k for k, other in enumerate(items) if other is item)
+
+
+def _finish(
+    items: list[Item], drafts: list[Draft], claimed: set[int]
+) -> tuple[list[Article], str | None]:
+    """Turn drafts into Articles; unclaimed titles become column labels and the page title."""
+    first = drafts[0].start if drafts else len(items)
+    header = [it.text for k, it in enumerate(items[:first]) if it.kind == "T" and k not in claimed]
+    title = header[-1] if header else None
+    column = header[-2] if len(header) >= 3 else None  # header: page label, column(s), title
+    labels = {
+        k: it.text
+        for k, it in enumerate(items)
+        if k >= first and it.kind == "T" and k not in claimed
+    }
+    articles: list[Article] = []
+    position = first
+    for draft in drafts:
+        for k in range(position, draft.start):
+            column = labels.get(k, column)
+        position = max(position, draft.start)
+        articles.append(_article(draft, column))
+    return articles, title
+
+
+def _article(draft: Draft, column: str | None) -> Article:
+    sections: list[Section] = []
+    for heading, block in draft.blocks:
+        if block.caption:
+            paragraphs = [join_lines([ln.text for ln in block.lines])]
+        else:
+            paragraphs = split_paragraphs(block.lines)
+        if heading is None and sections:
+            sections[-1] = Section(
+                sections[-1].heading, sections[-1].paragraphs + tuple(paragraphs)
+            )
+        else:
+            sections.append(Section(heading, tuple(paragraphs)))
+    headline = draft.headline or _made_up_headline(draft.text())
+    return Article(
+        kind=draft.kind,
+        headline=headline,
+        byline=draft.byline,
+        column=column,
+        sections=tuple(s for s in sections if s.paragraphs),
+    )
+
+
+def _made_up_headline(text: str) -> str:
+    """For an article printed without a headline: its opening words."""
+    clause = re.split(f"[{HEADLINE_STOP}]", text, maxsplit=1)[0]
+    return clause[:FALLBACK_HEADLINE_CHARS] or text[:FALLBACK_HEADLINE_CHARS]
+
+
+def similarity(title: str, text: str) -> float:
+    """How much of a title's wording (CJK character pairs, else characters) a text contains."""
+    chars = [c for c in title if not c.isspace() and c not in "“”‘’《》「」"]
+    pairs = {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    if not pairs:
+        return sum(c in text for c in chars) / max(len(chars), 1) * 0.5
+    return sum(p in text for p in pairs) / len(pairs) + 0.1 * sum(c in text for c in chars) / len(
+        chars
+    )

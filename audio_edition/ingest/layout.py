@@ -1,0 +1,146 @@
+"""Line geometry of an e-paper page: display widths, junk glyphs, and paragraph boundaries.
+
+A page's text comes out of its PDF one printed line per text line. Each article is set in a
+column of fixed width; a paragraph's first line lost its two-character indent, its last line
+usually runs short, and blank lines appear after a paragraph's first line or at column breaks,
+where they mean nothing. Some exports keep the indent as full-width spaces instead.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+INDENT = 2.0  # characters: the paragraph indent the export dropped
+CLEARLY_SHORT = 3.0  # characters short of the column width: the line ends its paragraph
+SOMEWHAT_SHORT = 2.0  # characters short: ends the paragraph if the line also ends a sentence
+SHORT = 1.0  # characters short: ends it if the line ends a sentence and a first line follows
+FIRST_LINE_SPAN = (1.0, 5.0)  # characters short of the width a paragraph's first line runs
+WIDTH_QUANTILE = 0.6  # which line width, in ascending order, is taken as the column width
+FULLWIDTH_SPACE = "\u3000"
+PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+SENTENCE_END = "。？！?!…⋯"
+CLOSERS = "”’」』）)》】"
+SPACES = re.compile(r"[ \t\u3000\u00a0]+")
+ASCII_WORD = re.compile(r"[0-9A-Za-z]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class PageLine:
+    """One non-blank printed line of a body: its text, width and whether a blank line follows."""
+
+    text: str
+    width: float
+    indented: bool = False  # starts with a full-width-space (or multi-space) paragraph indent
+    blank_after: bool = False
+
+
+def display_width(text: str) -> float:
+    """Width in CJK character cells: ASCII and half-width forms take half a cell."""
+    width = 0.0
+    for char in text:
+        if char < "\x80" or unicodedata.east_asian_width(char) in ("Na", "H"):
+            width += 0.5
+        else:
+            width += 1.0
+    return width
+
+
+def strip_junk(text: str) -> str:
+    """Remove private-use glyphs (font symbols the PDF extractor could not map)."""
+    return PRIVATE_USE.sub("", text)
+
+
+def has_junk(text: str) -> bool:
+    return PRIVATE_USE.search(text) is not None
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether a line ends a sentence: 。？！… optionally followed by closing quotes/brackets."""
+    body = text.rstrip().rstrip(CLOSERS)
+    return bool(body) and body[-1] in SENTENCE_END
+
+
+def tidy(text: str) -> str:
+    """Body text of one line: spaces dropped except between two ASCII letters or digits.
+
+    The page puts spaces around numbers set in Latin type (`达到 1500余件`); these are layout,
+    not text, so they go. A space between two Latin words (`COVID 19`) stays.
+    """
+    parts = SPACES.split(text.strip())
+    out = parts[0]
+    for part in parts[1:]:
+        if out and part and ASCII_WORD.match(out[-1]) and ASCII_WORD.match(part[0]):
+            out += " "
+        out += part
+    return out
+
+
+def join_lines(lines: Sequence[str]) -> str:
+    """Join wrapped lines into one paragraph (a space only between two Latin words)."""
+    out = ""
+    for line in lines:
+        text = tidy(line)
+        if out and text and LATIN.match(out[-1]) and LATIN.match(text[0]):
+            out += " "
+        out += text
+    return out
+
+
+def column_width(lines: Sequence[PageLine]) -> float:
+    """The column width of a block: a high quantile of its line widths (last line excluded)."""
+    widths = sorted(line.width for line in (lines[:-1] if len(lines) > 2 else lines))
+    return widths[min(len(widths) - 1, int(len(widths) * WIDTH_QUANTILE))]
+
+
+def split_paragraphs(lines: Sequence[PageLine]) -> list[str]:
+    """Split a block of body lines (one article's text between headings) into paragraphs."""
+    if not lines:
+        return []
+    if any(line.indented for line in lines[1:]):
+        starts = [i for i, line in enumerate(lines) if i == 0 or line.indented]
+    else:
+        starts = _starts_by_width(lines)
+    bounds = [*starts, len(lines)]
+    paragraphs = [
+        join_lines([ln.text for ln in lines[a:b]]) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    return [p for p in paragraphs if p]
+
+
+def _starts_by_width(lines: Sequence[PageLine]) -> list[int]:
+    width = column_width(lines)
+    starts = [0]
+    for i in range(len(lines) - 1):
+        if _ends_paragraph(lines[i], lines[i + 1], starts[-1] == i, width):
+            starts.append(i + 1)
+    return starts
+
+
+def _ends_paragraph(line: PageLine, nxt: PageLine, is_first: bool, width: float) -> bool:
+    """Whether a paragraph ends after `line`, given the next line and the column width.
+
+    A clearly short line ends its paragraph. A line that ends a sentence ends it when it is
+    somewhat short, or a little short and the next line looks like a first line, or when
+    the next line looks like a first line and a blank line follows it (the export's mark).
+    """
+    expected = width - (INDENT if is_first else 0.0)
+    short = expected - line.width
+    if short >= CLEARLY_SHORT:
+        return True
+    if not ends_sentence(line.text):
+        return False
+    if short >= SOMEWHAT_SHORT:
+        return True
+    if not _first_line_width(nxt, width):
+        return False
+    return short >= SHORT or nxt.blank_after
+
+
+def _first_line_width(line: PageLine, width: float) -> bool:
+    """Whether a line is as wide as a paragraph's first line: short by about the indent."""
+    low, high = FIRST_LINE_SPAN
+    return width - high <= line.width <= width - low and not ends_sentence(line.text)

@@ -1,0 +1,26 @@
+"""A readable outline of an Edition, for an editor to check a parse at a glance."""
+
+from __future__ import annotations
+
+from audio_edition.model import Edition
+
+PREVIEW_CHARS = 16  # characters of each paragraph shown
+
+
+def outline(edition: Edition) -> list[str]:
+    """Lines: per article its kind, column, headline and byline; per paragraph its opening."""
+    count = len(edition.articles)
+    lines = [f"{edition.title or '(no title)'} — {count} article{'s' * (count != 1)}"]
+    for number, article in enumerate(edition.articles, start=1):
+        lines.append("")
+        lines.append(f"{number}. [{article.kind}] {article.headline}")
+        lines.append(f"   column: {article.column or '-'}   byline: {article.byline or '-'}")
+        paragraph = 0
+        for section in article.sections:
+            if section.heading:
+                lines.append(f"   ## {section.heading}")
+            for text in section.paragraphs:
+                paragraph += 1
+                more = "…" if len(text) > PREVIEW_CHARS else ""
+                lines.append(f"   ¶{paragraph} ({len(text)} chars) {text[:PREVIEW_CHARS]}{more}")
+    return lines
