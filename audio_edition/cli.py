@@ -59,6 +59,28 @@ def main() -> None:
     cli(prog_name="audio-edition")
 
 
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--json", "as_json", is_flag=True, help="Print the edition as JSON.")
+@reports_errors
+def parse(inputs, as_json):
+    """Show the articles found in INPUT... (e-paper page text, .md or .json), in order.
+
+    \b
+    Example:
+      audio-edition parse samples/000_aa4cbc5942cc5dc6.txt
+      audio-edition parse samples/000_aa4cbc5942cc5dc6.txt --json > edition.json
+    """
+    from audio_edition.ingest import read_edition
+    from audio_edition.ingest.outline import outline
+
+    edition = read_edition(_input_paths(inputs))
+    if as_json:
+        print_json(edition.to_dict())
+        return
+    click.echo("\n".join(outline(edition)))
+
+
 def _input_paths(inputs: tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(Path(p) for p in inputs)
 
