@@ -22,6 +22,7 @@ from typing import Any
 
 from audio_edition.config import PublicationConfig, load_config
 from audio_edition.errors import PublishError
+from audio_edition.fsutil import remove_stale_temp_files, temp_sibling
 from audio_edition.ingest import read_edition
 from audio_edition.master import EpisodeTags, master_episode
 from audio_edition.master.checks import plausible_duration
@@ -213,6 +214,7 @@ def build(options: BuildOptions) -> BuildSummary:
     out_dir = options.out_dir
     prepared = _prepare(options, watch)  # reads only: bad input fails before anything is written
     with output_lock(out_dir):
+        remove_stale_temp_files(out_dir)
         segments = [s for _, script in prepared.parts for s in script.segments]
         engine = create_engine(options.engine)
         fallback = create_engine(options.fallback) if options.fallback else None
@@ -272,7 +274,7 @@ def _publish_episode(
     key, guid = edition_identity(config, info)
     folder = out_dir / EPISODES_DIR / key
     folder.mkdir(parents=True, exist_ok=True)
-    staging = folder / f".{key}.{os.getpid()}.mp3.tmp"
+    staging = temp_sibling(folder / f"{key}.mp3")
     tags = EpisodeTags(
         title=f"{info.publication} {info.title} {info.date.isoformat()}",
         publication=info.publication,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import wave
 from pathlib import Path
 
 import numpy as np
 
+from audio_edition.fsutil import temp_sibling
 from audio_edition.model import Clip
 
 CACHE_FORMAT = "wav-s16-mono-v1"  # bump to invalidate every entry when the clip format changes
@@ -77,11 +77,7 @@ class ClipCache:
 
     def temp_path(self, key: str) -> Path:
         """A fresh temporary file beside the entry's final place, for an engine to write into."""
-        folder = self.path(key).parent
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        return Path(name)
+        return temp_sibling(self.path(key))
 
     def put(self, key: str, written: Path) -> Clip | None:
         """Verify a clip an engine wrote to `written` and move it into place (None if invalid)."""

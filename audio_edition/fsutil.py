@@ -1,0 +1,45 @@
+"""Atomic file writes: a temporary sibling renamed into place, so readers never see half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+TEMP_SUFFIX = ".tmp"  # every temporary file of a build ends so, and starts with a dot
+
+
+def temp_sibling(path: Path) -> Path:
+    """A new, empty temporary file in `path`'s directory (created, so the name is ours)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that `path` holds either the old or the whole new content."""
+    temp = temp_sibling(path)
+    try:
+        with open(temp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """atomic_write_bytes for UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_stale_temp_files(root: Path) -> int:
+    """Delete temporary files left under `root` by killed builds (call only while holding the
+    build lock); returns how many were removed."""
+    stale = [p for p in root.rglob(f".*{TEMP_SUFFIX}") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
