@@ -175,7 +175,7 @@ class PublicationConfig:
         for name in ("explicit", "locked"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config key {name!r} must be true or false")
-        for name in ("website", "base_url"):
+        for name in ("base_url", "website"):
             _check_url(name, getattr(self, name))
         if self.guid is not None and not (
             isinstance(self.guid, str) and _UUID.fullmatch(self.guid)

@@ -1,0 +1,179 @@
+"""The publication config, the feed's podcast:guid and the identity of editions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audio_edition.cli import cli
+from audio_edition.config import (
+    PublicationConfig,
+    edition_identity,
+    load_config,
+    podcast_guid,
+    starter_config_text,
+)
+from audio_edition.errors import ConfigError
+from audio_edition.model import EditionInfo
+from audio_edition.publish.feed import DEFAULT_ARTWORK
+
+DAY = dt.date(2026, 11, 29)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_when_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None)
+    assert config.title == "本报有声版"
+    assert config.base_url == "http://127.0.0.1:8000"
+    assert config.feed_url == "http://127.0.0.1:8000/feed.xml"
+    assert config.language == "zh-cn" and config.html_lang == "zh-CN"
+    assert (config.category, config.explicit, config.artwork) == ("News", False, None)
+
+
+def test_reads_the_default_file_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "audio-edition.toml", 'title = "赤峰日报有声版"\n')
+    assert load_config(None).title == "赤峰日报有声版"
+
+
+def test_base_url_override_and_website_default(tmp_path):
+    path = write(tmp_path / "c.toml", 'base_url = "https://pod.example.org/news/"\n')
+    config = load_config(path)
+    assert config.base_url == "https://pod.example.org/news"
+    assert config.website == "https://pod.example.org/news"
+    assert config.url("episodes/a/b.mp3") == "https://pod.example.org/news/episodes/a/b.mp3"
+    override = load_config(path, base_url="http://127.0.0.1:9000/")
+    assert override.feed_url == "http://127.0.0.1:9000/feed.xml"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('owner_email = "not an address"', "owner_email"),
+        ('base_url = "ftp://example.com"', "base_url"),
+        ('base_url = "/relative/path"', "base_url"),
+        ('website = "example.com"', "website"),
+        ('language = "Chinese"', "language"),
+        ('category = "Newspapers"', "category"),
+        ('subcategory = "Tech"', "subcategory"),
+        ('explicit = "no"', "explicit"),
+        ('title = "  "', "title"),
+        ('guid = "not-a-uuid"', "guid"),
+        ('artwork = "missing.png"', "artwork"),
+        ('titel = "typo"', "titel"),
+    ],
+)
+def test_bad_values_name_their_key(tmp_path, toml, key):
+    path = write(tmp_path / "c.toml", toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert key in message and "\n" not in message
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path / "c.toml", "title = \n"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_artwork_must_be_a_square_apple_sized_image(tmp_path):
+    (tmp_path / "cover.png").write_bytes(DEFAULT_ARTWORK.read_bytes())
+    config = load_config(write(tmp_path / "c.toml", 'artwork = "cover.png"\n'))
+    assert config.artwork == (tmp_path / "cover.png").resolve()
+
+    small = tmp_path / "small.png"
+    header = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR"
+    small.write_bytes(header + (300).to_bytes(4, "big") + (300).to_bytes(4, "big") + b"\x08\x02")
+    with pytest.raises(ConfigError, match=r"300x300.*1400\.\.3000"):
+        PublicationConfig(artwork=small)
+    text = tmp_path / "cover.jpg"
+    text.write_text("not an image")
+    with pytest.raises(ConfigError, match="not a PNG or JPEG"):
+        PublicationConfig(artwork=text)
+
+
+def test_podcast_guid_matches_the_namespace_examples():
+    # the two examples in the podcast namespace's guid tag documentation
+    assert podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml") == (
+        "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    )
+    assert podcast_guid("http://podnews.net/rss/") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
+
+
+def test_configured_guid_wins_over_the_derived_one():
+    guid = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    config = PublicationConfig(base_url="https://new.example.org", guid=guid)
+    assert config.feed_guid == guid
+    assert PublicationConfig().feed_guid == podcast_guid("http://127.0.0.1:8000/feed.xml")
+
+
+def test_edition_identity_is_stable_and_distinct():
+    config = PublicationConfig(base_url="https://pod.example.org")
+    info = EditionInfo("赤峰日报", DAY, "赤峰日报 11月29日")
+    key, guid = edition_identity(config, info)
+    assert key == "2026-11-29"
+    # the edition's title is not part of its identity, its publication, date and pages are
+    assert edition_identity(config, EditionInfo("赤峰日报", DAY, "另一个标题")) == (key, guid)
+    seen = {guid}
+    for other in (
+        EditionInfo("赤峰日报", DAY + dt.timedelta(days=1), "x"),
+        EditionInfo("内蒙古日报", DAY, "x"),
+        EditionInfo("赤峰日报", DAY, "x", pages=("3",)),
+        EditionInfo("赤峰日报", DAY, "x", pages=("3", "4")),
+    ):
+        other_key, other_guid = edition_identity(config, other)
+        assert other_guid not in seen
+        seen.add(other_guid)
+        assert re.fullmatch(r"[a-z0-9-]+", other_key)
+    assert edition_identity(config, EditionInfo("赤峰日报", DAY, "x", pages=("3",)))[0] == (
+        "2026-11-29-p3"
+    )
+    assert edition_identity(config, EditionInfo("赤峰日报", DAY, "x", pages=("A3", "A4")))[0] == (
+        "2026-11-29-pa3-a4"
+    )
+    chinese = edition_identity(config, EditionInfo("赤峰日报", DAY, "x", pages=("第三版",)))[0]
+    assert re.fullmatch(r"2026-11-29-p[0-9a-f]{8}", chinese)
+
+
+def test_starter_config_parses_to_a_valid_config(tmp_path):
+    text = starter_config_text()
+    values = tomllib.loads(text)
+    assert {"title", "owner_email", "base_url", "category", "explicit"} <= values.keys()
+    config = load_config(write(tmp_path / "audio-edition.toml", text))
+    assert config == PublicationConfig(**{k: v for k, v in values.items()})
+    assert text.count("#") > 15  # it explains itself
+
+
+def test_init_command_writes_and_refuses_to_overwrite(tmp_path):
+    runner = CliRunner()
+    target = tmp_path / "audio-edition.toml"
+    result = runner.invoke(cli, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8") == starter_config_text()
+
+    target.write_text('title = "mine"\n', encoding="utf-8")
+    result = runner.invoke(cli, ["init", str(target)])
+    assert result.exit_code == 2
+    assert "already exists" in result.output and "--force" in result.output
+    assert target.read_text(encoding="utf-8") == 'title = "mine"\n'
+
+    assert runner.invoke(cli, ["init", str(target), "--force"]).exit_code == 0
+    assert target.read_text(encoding="utf-8") == starter_config_text()
+
+
+def test_init_and_serve_have_help_with_an_example():
+    for command in ("init", "serve"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert result.exit_code == 0 and "Example:" in result.output

@@ -1,0 +1,248 @@
+"""The podcast feed: what Apple and the podcast namespace require, stable identities across
+rebuilds, accumulation across builds, and escaping of user text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import lxml.etree as ET
+import lxml.html
+import pytest
+from conftest import FIXTURE_CHAPTERS, build_fixture_edition
+
+from audio_edition.config import APPLE_CATEGORIES, PublicationConfig, podcast_guid
+from audio_edition.errors import PublishError
+from audio_edition.publish.feed import write_feed
+from audio_edition.publish.podcast_ns import ITUNES_NS, PODCAST_NS
+from audio_edition.publish.store import load_episodes, save_episode
+
+NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "atom": "http://www.w3.org/2005/Atom"}
+DAY = dt.date(2026, 11, 29)
+NASTY = 'R&D <script>alert("x")</script> ]]> 标题'  # the third chapter's headline
+
+
+@pytest.fixture
+def config() -> PublicationConfig:
+    return PublicationConfig(
+        title="赤峰日报有声版 <&>",
+        owner_email="audio@chifeng.example.org",
+        base_url="https://pod.example.org/chifeng",
+        website="https://news.example.org",
+    )
+
+
+@pytest.fixture
+def out(tmp_path, config, fixture_mp3) -> Path:
+    """An output directory with two built editions, the newer one with a correction note."""
+    out = tmp_path / "out"
+    build_fixture_edition(out, config, DAY - dt.timedelta(days=1), fixture_mp3)
+    build_fixture_edition(out, config, DAY, fixture_mp3, note="第二篇标题有误 <已更正> & 致歉")
+    return out
+
+
+def feed_of(out: Path, config: PublicationConfig) -> ET._Element:
+    path = write_feed(out, config, load_episodes(out))
+    assert path == out / "feed.xml"
+    return ET.fromstring(path.read_bytes())
+
+
+def test_feed_meets_apple_and_podcast_namespace_rules(out, config):
+    """Checks these rules, from Apple's "Podcast RSS feed requirements" and the podcast namespace
+    1.0 documentation:
+    - RSS 2.0 root; channel has title, link, description, language, atom:link rel=self pointing
+      at the feed, itunes:image (artwork present, absolute http(s) URL of a .png/.jpg file that
+      exists in OUT), itunes:category with an Apple category (and subcategory under it),
+      itunes:explicit spelled true/false, itunes:author, itunes:owner with name and e-mail,
+      itunes:type episodic;
+    - language is an ISO 639 code (optionally with a region);
+    - podcast:guid is the UUIDv5 of the feed URL without scheme (namespace spec), exactly once;
+      podcast:locked is yes/no and names the owner;
+    - every item has title, guid (isPermaLink=false, unique in the feed), an RFC 2822 pubDate,
+      description, enclosure with an absolute http(s) URL, type audio/mpeg and a length that is
+      an integer equal to the file's size in bytes, itunes:duration (seconds or [H:]MM:SS),
+      itunes:episodeType full, itunes:image, podcast:transcript (text/vtt, language) and
+      podcast:chapters (application/json+chapters), whose files exist in OUT;
+    - no two items share a guid or an enclosure URL; items are newest first.
+    """
+    root = feed_of(out, config)
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    for tag in ("title", "link", "description", "language"):
+        assert (channel.findtext(tag) or "").strip(), tag
+    assert channel.findtext("title") == "赤峰日报有声版 <&>"
+    assert channel.findtext("link") == "https://news.example.org"
+    assert re.fullmatch(r"[a-z]{2,3}(-[a-z]{2})?", channel.findtext("language"))
+    self_link = channel.find("atom:link[@rel='self']", NS)
+    assert self_link.get("href") == "https://pod.example.org/chifeng/feed.xml"
+
+    artwork = channel.find("itunes:image", NS).get("href")
+    assert_file_url(artwork, out, config)
+    assert artwork.endswith((".png", ".jpg"))
+    category = channel.find("itunes:category", NS)
+    assert category.get("text") in APPLE_CATEGORIES
+    sub = category.find("itunes:category", NS)
+    assert sub is None or sub.get("text") in APPLE_CATEGORIES[category.get("text")]
+    assert channel.findtext("itunes:explicit", namespaces=NS) == "false"
+    assert channel.findtext("itunes:author", namespaces=NS)
+    owner = channel.find("itunes:owner", NS)
+    assert owner.findtext("itunes:name", namespaces=NS) == config.owner_name
+    assert owner.findtext("itunes:email", namespaces=NS) == "audio@chifeng.example.org"
+    assert channel.findtext("itunes:type", namespaces=NS) == "episodic"
+
+    guids = channel.findall("podcast:guid", NS)
+    assert len(guids) == 1
+    assert guids[0].text == podcast_guid("https://pod.example.org/chifeng/feed.xml")
+    locked = channel.find("podcast:locked", NS)
+    assert locked.text in ("yes", "no") and locked.get("owner") == config.owner_email
+
+    items = channel.findall("item")
+    assert len(items) == 2
+    dates = []
+    for item in items:
+        assert item.findtext("title") and item.findtext("description")
+        guid = item.find("guid")
+        assert guid.text and guid.get("isPermaLink") == "false"
+        dates.append(email.utils.parsedate_to_datetime(item.findtext("pubDate")))
+        enclosure = item.find("enclosure")
+        assert enclosure.get("type") == "audio/mpeg"
+        path = assert_file_url(enclosure.get("url"), out, config)
+        assert re.fullmatch(r"\d+", enclosure.get("length"))
+        assert int(enclosure.get("length")) == path.stat().st_size
+        duration = item.findtext("itunes:duration", namespaces=NS)
+        assert re.fullmatch(r"\d+|(\d+:)?[0-5]?\d:[0-5]\d", duration)
+        assert item.findtext("itunes:episodeType", namespaces=NS) == "full"
+        assert item.find("itunes:image", NS).get("href") == artwork
+        transcript = item.find("podcast:transcript", NS)
+        assert transcript.get("type") == "text/vtt" and transcript.get("language") == "zh-cn"
+        assert_file_url(transcript.get("url"), out, config).read_text().startswith("WEBVTT")
+        chapters = item.find("podcast:chapters", NS)
+        assert chapters.get("type") == "application/json+chapters"
+        chapter_file = assert_file_url(chapters.get("url"), out, config)
+        assert len(json.loads(chapter_file.read_text())["chapters"]) == len(FIXTURE_CHAPTERS)
+        assert_file_url(item.findtext("link"), out, config)
+    assert dates == sorted(dates, reverse=True) and dates[0].date() == DAY
+    assert len({i.findtext("guid") for i in items}) == len(items)
+    assert len({i.find("enclosure").get("url") for i in items}) == len(items)
+
+
+def assert_file_url(url: str, out: Path, config: PublicationConfig) -> Path:
+    """`url` is absolute http(s) under base_url and names a file that exists in OUT."""
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.netloc, url
+    assert url.startswith(config.base_url + "/"), url
+    path = out / url[len(config.base_url) + 1 :]
+    assert path.is_file(), url
+    return path
+
+
+def test_feedparser_reads_it_without_error(out, config):
+    parsed = feedparser.parse(write_feed(out, config, load_episodes(out)).read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "rss20"
+    assert parsed.feed.title == "赤峰日报有声版 <&>"
+    assert parsed.feed.language == "zh-cn"
+    newest = parsed.entries[0]
+    assert newest.id == load_episodes(out)[0].guid
+    assert newest.enclosures[0].type == "audio/mpeg"
+    assert newest.itunes_duration == "0:00:40"
+    assert newest.published_parsed[:3] == (2026, 11, 28)  # 06:00 in Beijing is 22:00 UTC
+
+
+def test_user_text_is_escaped_and_survives_intact(out, config):
+    root = feed_of(out, config)
+    item = root.find("channel/item")
+    description = lxml.html.fromstring(item.findtext("description"))
+    articles = [li.text_content() for li in description.iter("li")]
+    assert articles == [title for title, _ in FIXTURE_CHAPTERS[1:-1]]
+    assert NASTY in articles
+    assert not list(description.iter("script"))  # stays text, never markup
+    assert "第二篇标题有误 <已更正> & 致歉" in description.text_content()
+    parsed = feedparser.parse((out / "feed.xml").read_bytes())
+    summary = lxml.html.fromstring(parsed.entries[0].summary)
+    assert NASTY in summary.text_content()  # feedparser's sanitiser keeps it as text
+
+
+def test_rebuilding_an_edition_on_another_day_keeps_its_identity(tmp_path, config, fixture_mp3):
+    first, second = tmp_path / "monday", tmp_path / "tuesday"
+    a, _ = build_fixture_edition(first, config, DAY, fixture_mp3)
+    b, _ = build_fixture_edition(second, config, DAY, fixture_mp3, note="更正")
+    save_episode(second, _rebuilt(b))
+    items = [feed_of(o, config).find("channel/item") for o in (first, second)]
+    assert a.guid == b.guid
+    assert items[0].findtext("guid") == items[1].findtext("guid") == a.guid
+    assert items[0].findtext("pubDate") == items[1].findtext("pubDate")
+
+
+def _rebuilt(episode):
+    from dataclasses import replace
+
+    return replace(episode, built_at="2026-12-02T09:30:00+00:00")
+
+
+def test_editions_never_share_a_guid_or_an_enclosure(tmp_path, config, fixture_mp3):
+    out = tmp_path / "out"
+    editions = [
+        build_fixture_edition(out, config, DAY, fixture_mp3)[0],
+        build_fixture_edition(out, config, DAY, fixture_mp3, pages=("3",))[0],
+        build_fixture_edition(out, config, DAY, fixture_mp3, pages=("4",))[0],
+        build_fixture_edition(out, config, DAY - dt.timedelta(days=1), fixture_mp3)[0],
+    ]
+    items = feed_of(out, config).findall("channel/item")
+    assert len(items) == 4
+    assert len({i.findtext("guid") for i in items}) == 4
+    assert len({i.find("enclosure").get("url") for i in items}) == 4
+    assert {e.guid for e in editions} == {i.findtext("guid") for i in items}
+
+
+def test_feed_accumulates_and_survives_a_broken_record(out, config, fixture_mp3):
+    build_fixture_edition(out, config, DAY + dt.timedelta(days=1), fixture_mp3)
+    broken = out / "episodes" / "2026-12-24"
+    broken.mkdir()
+    (broken / "episode.json").write_text("{ half written", encoding="utf-8")
+    with pytest.warns(UserWarning, match="2026-12-24"):
+        episodes = load_episodes(out)
+    assert [e.date.day for e in episodes] == [30, 29, 28]
+    items = feed_of(out, config).findall("channel/item")
+    assert [i.findtext("guid") for i in items] == [e.guid for e in episodes]
+
+
+def test_an_episode_without_its_audio_is_left_out(out, config):
+    episodes = load_episodes(out)
+    (out / episodes[0].audio_file).unlink()
+    with pytest.warns(UserWarning, match="is missing"):
+        path = write_feed(out, config, episodes)
+    items = ET.fromstring(path.read_bytes()).findall("channel/item")
+    assert [i.findtext("guid") for i in items] == [episodes[1].guid]
+
+
+def test_duplicate_guids_are_refused(out, config):
+    from dataclasses import replace
+
+    newer, older = load_episodes(out)
+    with pytest.raises(PublishError, match="share the guid"):
+        write_feed(out, config, [newer, replace(older, guid=newer.guid)])
+
+
+def test_explicit_is_spelled_true_and_artwork_is_the_configured_one(out, tmp_path):
+    cover = tmp_path / "cover.png"
+    from audio_edition.publish.feed import DEFAULT_ARTWORK
+
+    cover.write_bytes(DEFAULT_ARTWORK.read_bytes() + b"\x00")  # different bytes, new URL
+    config = PublicationConfig(explicit=True, artwork=cover, base_url="http://127.0.0.1:8000")
+    channel = feed_of(out, config).find("channel")
+    assert channel.findtext("itunes:explicit", namespaces=NS) == "true"
+    href = channel.find("itunes:image", NS).get("href")
+    assert (out / href.rsplit("/", 1)[1]).read_bytes() == cover.read_bytes()
+
+
+def test_writing_leaves_no_temporary_files(out, config):
+    write_feed(out, config, load_episodes(out))
+    write_feed(out, config, load_episodes(out))
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    assert leftovers == []
