@@ -222,7 +222,7 @@ def init(path, force):
     """
     from audio_edition.config import starter_config_text
     from audio_edition.errors import ConfigError
-    from audio_edition.publish.store import atomic_write_text
+    from audio_edition.fsutil import atomic_write_text
 
     target = Path(path)
     if target.exists() and not force:

@@ -15,8 +15,9 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from audio_edition import __version__
-from audio_edition.config import PublicationConfig
+from audio_edition.config import PublicationConfig, edition_identity
 from audio_edition.errors import PublishError
+from audio_edition.fsutil import atomic_write_bytes
 from audio_edition.model import Episode
 from audio_edition.publish.podcast_ns import (
     AppleExtension,
@@ -24,7 +25,10 @@ from audio_edition.publish.podcast_ns import (
     PodcastNamespaceEntryExtension,
     PodcastNamespaceExtension,
 )
-from audio_edition.publish.store import atomic_write_bytes, sort_newest_first
+from audio_edition.publish.store import sort_newest_first
+
+# edition_identity lives in config.py; the build imports it from here as well
+__all__ = ["build_feed", "edition_identity", "publish_artwork", "write_feed"]
 
 FEED_NAME = "feed.xml"
 AUDIO_TYPE = "audio/mpeg"
@@ -83,8 +87,9 @@ def write_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Epis
     """Write OUT/feed.xml atomically from `episodes` (any order; written newest first).
     Episodes whose audio file is missing are left out with a warning."""
     out_dir = Path(out_dir)
-    feed = build_feed(out_dir, config, episodes)
-    return atomic_write_bytes(out_dir / FEED_NAME, feed)
+    path = out_dir / FEED_NAME
+    atomic_write_bytes(path, build_feed(out_dir, config, episodes))
+    return path
 
 
 def build_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Episode]) -> bytes:

@@ -13,9 +13,10 @@ from pathlib import Path
 from string import Template
 
 from audio_edition.config import PublicationConfig
+from audio_edition.fsutil import atomic_write_bytes, atomic_write_text
 from audio_edition.model import Episode, MasteredAudio, SegmentTiming
 from audio_edition.publish.feed import FEED_NAME, format_duration, printable
-from audio_edition.publish.store import atomic_write_bytes, atomic_write_text, sort_newest_first
+from audio_edition.publish.store import sort_newest_first
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 STATIC_FILES = ("style.css", "player.js")  # copied to OUT/assets/
@@ -52,7 +53,8 @@ def write_episode_page(
         "chapters": _chapter_list(audio, audio_url),
         "transcript": _transcript(audio, audio_url),
     }
-    return atomic_write_text(out_dir / page, _render("episode.html", values))
+    atomic_write_text(out_dir / page, _render("episode.html", values))
+    return out_dir / page
 
 
 def write_index_page(out_dir: Path, config: PublicationConfig, episodes: Sequence[Episode]) -> Path:
@@ -79,7 +81,8 @@ def write_index_page(out_dir: Path, config: PublicationConfig, episodes: Sequenc
         "feed_url": _h(config.feed_url),
         "editions": editions,
     }
-    return atomic_write_text(out_dir / INDEX_NAME, _render("index.html", values))
+    atomic_write_text(out_dir / INDEX_NAME, _render("index.html", values))
+    return out_dir / INDEX_NAME
 
 
 def spoken_duration(duration_ms: int) -> str:

@@ -8,40 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
-from audio_edition.errors import PublishError
+from audio_edition.fsutil import atomic_write_text
 from audio_edition.model import Episode
 
 EPISODES_DIR = "episodes"
 RECORD_NAME = "episode.json"
 
 log = logging.getLogger(__name__)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temp file in the same directory and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise PublishError(f"cannot write {path}: {e.strerror or e}") from e
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """atomic_write_bytes for UTF-8 text."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def episode_dir(out_dir: Path, edition_key: str) -> Path:
