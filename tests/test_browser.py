@@ -1,0 +1,191 @@
+"""The pages in a real headless Chromium (Debian's `chromium`, driven by Playwright): axe-core
+finds no accessibility violations, and the player works from the keyboard alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_SECONDS, build_fixture_edition
+
+from audio_edition.config import PublicationConfig
+from audio_edition.publish.feed import write_feed
+from audio_edition.publish.page import write_index_page
+from audio_edition.publish.serve import running_server
+from audio_edition.publish.store import load_episodes
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000  # for anything a page waits on
+MAX_TABS = 80  # more Tab presses than the page has stops before the transcript
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
+axe = pytest.importorskip(
+    "axe_playwright_python.base", reason="axe-playwright-python (dev extra) bundles axe-core"
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, fixture_mp3):
+    """Two built editions served on a free port of 127.0.0.1; yields (base URL, newest)."""
+    out = tmp_path_factory.mktemp("browser") / "out"
+    config = PublicationConfig(title="赤峰日报有声版")
+    build_fixture_edition(out, config, dt.date(2026, 11, 28), fixture_mp3)
+    episode, audio = build_fixture_edition(
+        out, config, dt.date(2026, 11, 29), fixture_mp3, note="第二篇标题有误，已更正。"
+    )
+    write_feed(out, config, load_episodes(out))
+    write_index_page(out, config, load_episodes(out))
+    with running_server(out) as base:
+        yield base, episode, audio
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def open_episode(page, site):
+    base, episode, _ = site
+    page.goto(f"{base}/{episode.page_file}")
+    page.wait_for_function("!document.getElementById('player-controls').hidden")
+    # the server answers the player's range requests: the real MP3's metadata loads
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    duration = page.evaluate("document.getElementById('player').duration")
+    assert duration == pytest.approx(FIXTURE_SECONDS, abs=0.5)
+
+
+def axe_violations(page) -> list[dict]:
+    page.evaluate(axe.AXE_SCRIPT)
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"]]}
+        for v in results["violations"]
+    ]
+
+
+def test_axe_finds_no_violations_on_the_episode_page(page, site):
+    open_episode(page, site)
+    assert axe_violations(page) == []
+
+
+def test_axe_finds_no_violations_while_a_sentence_is_highlighted(page, site):
+    open_episode(page, site)
+    page.evaluate("document.getElementById('player').currentTime = 20")
+    page.wait_for_selector(".cue[aria-current='true']")
+    assert axe_violations(page) == []
+
+
+def test_axe_finds_no_violations_on_the_index_page(page, site):
+    base, _, _ = site
+    page.goto(f"{base}/")
+    assert page.locator("h1").inner_text() == "赤峰日报有声版"
+    assert axe_violations(page) == []
+
+
+def tab_to(page, selector: str, index: int) -> None:
+    """Press Tab until the index-th element matching selector has the focus."""
+    check = f"document.activeElement === document.querySelectorAll({selector!r})[{index}]"
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if page.evaluate(check):
+            return
+    pytest.fail(f"{selector} #{index + 1} was not reached with {MAX_TABS} Tab presses")
+
+
+def test_keyboard_alone_reaches_and_plays_chapter_three(page, site):
+    _, episode, audio = site
+    open_episode(page, site)
+    url = page.url
+    tab_to(page, "a.chapter", 2)
+    focus = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()"
+    )
+    assert focus[0] != "none" and focus[1] >= 2  # the focus is visible
+
+    page.keyboard.press("Enter")
+    start = audio.chapters[2].start_ms / 1000
+    page.wait_for_function(
+        f"Math.abs(document.getElementById('player').currentTime - {start}) < 0.001"
+    )
+    assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(
+        start, abs=0.001
+    )
+    assert page.url == url  # seeked in place, no navigation to the MP3
+    assert page.evaluate("document.activeElement.classList.contains('chapter')")  # focus kept
+    current = page.locator(".cue[aria-current='true']")
+    assert float(current.get_attribute("data-start")) == pytest.approx(start, abs=0.001)
+    assert page.locator("a.chapter[aria-current='true']").inner_text() == audio.chapters[2].title
+    assert audio.chapters[2].title in page.locator("#player-status").inner_text()
+
+
+def test_keyboard_skips_forward_and_back(page, site):
+    open_episode(page, site)
+    tab_to(page, "button[data-skip]", 3)  # 前进 30 秒
+    page.keyboard.press("Space")
+    page.wait_for_function("document.getElementById('player').currentTime === 30")
+    page.keyboard.press("Shift+Tab")  # 前进 15 秒
+    page.keyboard.press("Shift+Tab")  # 后退 15 秒
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('player').currentTime === 15")
+
+
+def test_speed_and_follow_along_controls(page, site):
+    open_episode(page, site)
+    page.select_option("#rate", "1.5")
+    assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
+    tab_to(page, "#follow", 0)
+    page.keyboard.press("Space")
+    assert page.locator("#follow").is_checked()
+    # the preferences survive a reload
+    open_episode(page, site)
+    assert page.locator("#follow").is_checked()
+    assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
+
+
+def test_without_javascript_chapters_and_transcript_still_read(browser, site):
+    base, episode, audio = site
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/{episode.page_file}")
+        assert page.locator("audio[controls]").count() == 1
+        assert not page.locator("#player-controls").is_visible()
+        chapters = page.locator("a.chapter")
+        assert chapters.count() == len(audio.chapters)
+        href = chapters.nth(2).get_attribute("href")
+        assert href.endswith(f"#t={audio.chapters[2].start_ms / 1000:.3f}")
+        assert page.locator(".cue").count() == len(audio.segments)
+        assert page.locator(".cue").first.is_visible()
+    finally:
+        context.close()
