@@ -2,7 +2,9 @@
 
 Identical utterances (same engine identity and spoken text) are synthesised once. A semaphore
 bounds the requests in flight and is held for the whole request, retries included. Clips finished
-before a failure stay in the cache, so a rerun synthesises only what is missing.
+before a failure stay in the cache, so a rerun synthesises only what is missing. When the service
+cannot be reached at all (RetryPolicy.unreachable_limit connection failures in a row), the run stops
+at once with one message, or every sentence left goes to the fallback engine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from audio_edition.synth.progress import Progress
 PlausibilityCheck = Callable[[str, int, int], bool]  # (spoken, frames, sample_rate) -> plausible?
 
 
+class UnreachableError(TransientSynthesisError):
+    """The service cannot be reached at all (connection refused, unknown host, connect timeout)."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard to try one utterance: attempts, exponential backoff with jitter, per-try timeout."""
@@ -29,10 +35,13 @@ class RetryPolicy:
     base_delay_s: float = 0.5
     max_delay_s: float = 20.0
     timeout_s: float = 120.0
+    unreachable_limit: int = 8  # UnreachableErrors in a row (any engine request) that end the run
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.base_delay_s < 0 or self.timeout_s <= 0:
             raise ValueError("attempts >= 1, base_delay_s >= 0 and timeout_s > 0 are required")
+        if self.unreachable_limit < 1:
+            raise ValueError("unreachable_limit >= 1 is required")
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based): full jitter."""
@@ -57,6 +66,22 @@ class _Counters:
     retried: int = 0
 
 
+@dataclass
+class _Reachability:
+    """One engine's connection failures in a row; it is `down` for the rest of the run once they
+    reach the limit."""
+
+    limit: int
+    streak: int = 0
+    down: UnreachableError | None = None
+
+    def failed(self, error: Exception) -> None:
+        if isinstance(error, UnreachableError):
+            self.streak += 1
+            if self.streak >= self.limit:
+                self.down = error
+
+
 def plan_keys(segments: Sequence[Segment], engine: Engine) -> list[str]:
     """The cache key of every segment, in order."""
     return [ClipCache.key(engine.identity(s.voice), s.spoken) for s in segments]
@@ -74,7 +99,13 @@ def synthesize_all(
     progress: bool | None = None,
 ) -> SynthReport:
     """Make sure every segment has a clip in the cache; the one asyncio.run of the pipeline."""
-    engine.check_voices({s.voice for s in segments})
+    reach = _Reachability(policy.unreachable_limit)
+    try:
+        engine.check_voices({s.voice for s in segments})
+    except UnreachableError as e:
+        if fallback is None:
+            raise
+        reach.down = e  # the fallback engine reads everything
     return asyncio.run(
         _synthesize_all(
             segments,
@@ -85,6 +116,7 @@ def synthesize_all(
             policy,
             plausible,
             progress,
+            reach,
         )
     )
 
@@ -98,6 +130,7 @@ async def _synthesize_all(
     policy: RetryPolicy,
     plausible: PlausibilityCheck | None,
     show_progress: bool | None,
+    reach: _Reachability,
 ) -> SynthReport:
     keys = plan_keys(segments, engine)
     first_segment = {}
@@ -115,22 +148,34 @@ async def _synthesize_all(
     fallbacks: list[str] = []
     suspect: list[str] = []
     semaphore = asyncio.Semaphore(max(1, concurrency))
+    fallback_reach = _Reachability(policy.unreachable_limit)
 
     async def make(key: str) -> None:
         segment = first_segment[key]
         async with semaphore:
             try:
                 clip, ok = await _with_retries(
-                    engine, segment, key, cache, policy, plausible, counters
+                    engine, segment, key, cache, policy, plausible, counters, reach
                 )
             except SynthesisError:
                 if fallback is None:
+                    if reach.down is not None:  # stop the run now rather than retry every clip
+                        for task in tasks:
+                            if task is not asyncio.current_task():
+                                task.cancel()
                     raise
                 fallback_key = ClipCache.key(fallback.identity(segment.voice), segment.spoken)
                 clip = cache.get(fallback_key)
                 if clip is None:
                     clip, ok = await _with_retries(
-                        fallback, segment, fallback_key, cache, policy, plausible, counters
+                        fallback,
+                        segment,
+                        fallback_key,
+                        cache,
+                        policy,
+                        plausible,
+                        counters,
+                        fallback_reach,
                     )
                 fallbacks.append(segment.spoken)
                 ok = True
@@ -149,8 +194,13 @@ async def _synthesize_all(
         if fallback is not None:
             fallback.close()
     errors = [r for r in results if isinstance(r, BaseException)]
+    done = counters.synthesized
+    if errors and reach.down is not None and fallback is None:
+        raise SynthesisError(
+            f"{reach.down}; the {done + reused} clips already made are cached, "
+            "so running the build again resumes"
+        ) from reach.down
     if errors:
-        done = counters.synthesized
         raise SynthesisError(
             f"{len(errors)} of {len(first_segment)} clips could not be synthesised "
             f"({errors[0]}); the {done + reused} clips already made are cached, "
@@ -174,10 +224,13 @@ async def _with_retries(
     policy: RetryPolicy,
     plausible: PlausibilityCheck | None,
     counters: _Counters,
+    reach: _Reachability,
 ) -> tuple[Clip, bool]:
     """One utterance with retries; returns the clip and whether its duration is plausible."""
     last_error: Exception | None = None
     for attempt in range(1, policy.attempts + 1):
+        if reach.down is not None:
+            raise UnreachableError(str(reach.down))
         if attempt > 1:
             counters.retried += 1
             await asyncio.sleep(policy.delay(attempt - 1))
@@ -190,10 +243,12 @@ async def _with_retries(
             dest.unlink(missing_ok=True)
             timed_out = TransientSynthesisError(f"no answer within {policy.timeout_s:.0f} s")
             last_error = e if isinstance(e, TransientSynthesisError) else timed_out
+            reach.failed(last_error)
             continue
         except BaseException:
             dest.unlink(missing_ok=True)
             raise
+        reach.streak = 0
         clip = cache.put(key, dest)
         if clip is None:
             last_error = TransientSynthesisError("the engine wrote no valid audio")
