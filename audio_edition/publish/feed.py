@@ -54,9 +54,8 @@ def publication_time(date: dt.date) -> dt.datetime:
 
 
 def format_duration(duration_ms: int) -> str:
-    """itunes:duration as H:MM:SS (Apple accepts seconds, MM:SS or HH:MM:SS)."""
-    seconds = max(0, round(duration_ms / 1000))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    """itunes:duration in whole seconds, the form Apple recommends."""
+    return str(max(0, round(duration_ms / 1000)))
 
 
 def episode_description(episode: Episode) -> str:

@@ -15,7 +15,7 @@ from string import Template
 from audio_edition.config import PublicationConfig
 from audio_edition.fsutil import atomic_write_bytes, atomic_write_text
 from audio_edition.model import Episode, MasteredAudio, SegmentTiming
-from audio_edition.publish.feed import FEED_NAME, format_duration, printable
+from audio_edition.publish.feed import FEED_NAME, printable
 from audio_edition.publish.store import sort_newest_first
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -152,7 +152,10 @@ def _h(text: str) -> str:
 
 
 def _clock(ms: int) -> str:
-    return format_duration(ms).removeprefix("0:")
+    """A position as players show it: 07:05, or 1:02:05 past the hour."""
+    seconds = max(0, int(ms // 1000))
+    hours, minutes, rest = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes:02d}:{rest:02d}"
 
 
 def _chinese_date(date: dt.date) -> str:
