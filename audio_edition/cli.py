@@ -81,6 +81,61 @@ def parse(inputs, as_json):
     click.echo("\n".join(outline(edition)))
 
 
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINE_NAMES),
+    default="offline",
+    show_default=True,
+    help="Speech engine the spoken text is prepared for.",
+)
+@click.option("--publication", default="本报", show_default=True, help="Publication name.")
+@click.option(
+    "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
+)
+@click.option("--title", help="The edition's name [default: the first page's title].")
+@click.option(
+    "--profile", "profile_path", type=click.Path(dir_okay=False), help="Voice profile TOML."
+)
+@click.option(
+    "--lexicon",
+    "lexicon_path",
+    type=click.Path(dir_okay=False),
+    help="Pronunciation lexicon TOML [default: voices/lexicon.toml].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the running order as JSON.")
+@reports_errors
+def script(inputs, engine, publication, date, title, profile_path, lexicon_path, as_json):
+    """Show the running order of INPUT...: every segment with its voice role, pause after it,
+    text, and what the engine is given when that differs.
+
+    \b
+    Example:
+      audio-edition script samples/000_aa4cbc5942cc5dc6.txt
+      audio-edition script samples/000_aa4cbc5942cc5dc6.txt --engine edge --json
+    """
+    from audio_edition.ingest import read_edition
+    from audio_edition.model import EditionInfo
+    from audio_edition.profile import load_profile
+    from audio_edition.script import build_script, outline
+    from audio_edition.text.lexicon import load_lexicon
+
+    profile = load_profile(Path(profile_path) if profile_path else None)
+    lexicon = load_lexicon(Path(lexicon_path) if lexicon_path else None)
+    edition = read_edition(_input_paths(inputs))
+    info = EditionInfo(
+        publication=publication,
+        date=date.date() if date else dt.date.today(),
+        title=title or edition.title or publication,
+    )
+    result = build_script(edition, info, profile, engine, lexicon)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    click.echo("\n".join(outline(result)))
+
+
 def _input_paths(inputs: tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(Path(p) for p in inputs)
 

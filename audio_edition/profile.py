@@ -15,13 +15,15 @@ from audio_edition.model import ROLES, STING_KINDS, Voice
 
 VOICES_DIR = Path(__file__).resolve().parent.parent / "voices"
 ENGINES = ("offline", "edge")
-PAUSE_LEVELS = ("sentence", "paragraph", "section", "chapter")
+PAUSE_LEVELS = ("clause", "sentence", "paragraph", "section", "chapter")
 
 
 @dataclass(frozen=True)
 class Pauses:
-    """Silence after a segment in milliseconds, by what follows it."""
+    """Silence after a segment in milliseconds, by what follows it (clause: the rest of a
+    sentence cut for synthesis at a comma or other clause mark)."""
 
+    clause: int = 250
     sentence: int = 350
     paragraph: int = 750
     section: int = 1100
