@@ -166,3 +166,110 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
     save_episode(out_dir, episode)
     write_episode_page(out_dir, config, episode, audio)
     return episode, audio
+
+
+FEED_NS = {
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "podcast": "https://podcastindex.org/namespace/1.0",
+    "atom": "http://www.w3.org/2005/Atom",
+}
+
+
+def check_podcast_feed(out: Path, config):
+    """Assert that OUT/feed.xml meets these rules and return its parsed root. The rules, from
+    Apple's "Podcast RSS feed requirements" and the podcast namespace 1.0 documentation:
+    - RSS 2.0 root; channel has title, link, description, language, atom:link rel=self pointing
+      at the feed, itunes:image (artwork present: an absolute http(s) URL of a .png/.jpg file
+      that exists in OUT), itunes:category with an Apple category (and a subcategory under it),
+      itunes:explicit spelled true/false, itunes:author, itunes:owner with name and e-mail,
+      itunes:type episodic;
+    - language is an ISO 639 code, optionally with a region;
+    - podcast:guid is the UUIDv5 of the feed URL without scheme (namespace spec), exactly once
+      unless configured; podcast:locked is yes/no and names the owner;
+    - every item has title, guid (isPermaLink=false, unique in the feed), an RFC 2822 pubDate,
+      description, enclosure with an absolute http(s) URL, type audio/mpeg and a length that is
+      an integer equal to the file's size in bytes, itunes:duration (seconds or [H:]MM:SS),
+      itunes:episodeType full, itunes:image, podcast:transcript (text/vtt, language) and
+      podcast:chapters (application/json+chapters), whose files exist in OUT;
+    - no two items share a guid or an enclosure URL; items are newest first;
+    - feedparser reads it without a bozo error.
+    """
+    import email.utils
+    import re
+
+    import feedparser
+    import lxml.etree
+
+    from audio_edition.config import APPLE_CATEGORIES
+
+    data = (out / "feed.xml").read_bytes()
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    root = lxml.etree.fromstring(data)
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    for tag in ("title", "link", "description", "language"):
+        assert (channel.findtext(tag) or "").strip(), tag
+    assert re.fullmatch(r"[a-z]{2,3}(-[a-z]{2})?", channel.findtext("language"))
+    assert channel.find("atom:link[@rel='self']", FEED_NS).get("href") == config.feed_url
+
+    artwork = channel.find("itunes:image", FEED_NS).get("href")
+    assert_served_file(artwork, out, config)
+    assert artwork.endswith((".png", ".jpg"))
+    category = channel.find("itunes:category", FEED_NS)
+    assert category.get("text") in APPLE_CATEGORIES
+    sub = category.find("itunes:category", FEED_NS)
+    assert sub is None or sub.get("text") in APPLE_CATEGORIES[category.get("text")]
+    assert channel.findtext("itunes:explicit", namespaces=FEED_NS) in ("true", "false")
+    assert channel.findtext("itunes:author", namespaces=FEED_NS)
+    owner = channel.find("itunes:owner", FEED_NS)
+    assert owner.findtext("itunes:name", namespaces=FEED_NS)
+    assert owner.findtext("itunes:email", namespaces=FEED_NS) == config.owner_email
+    assert channel.findtext("itunes:type", namespaces=FEED_NS) == "episodic"
+
+    guids = channel.findall("podcast:guid", FEED_NS)
+    assert [g.text for g in guids] == [config.feed_guid]
+    locked = channel.find("podcast:locked", FEED_NS)
+    assert locked.text in ("yes", "no") and locked.get("owner") == config.owner_email
+
+    items = channel.findall("item")
+    dates = []
+    for item in items:
+        assert item.findtext("title") and item.findtext("description")
+        guid = item.find("guid")
+        assert guid.text and guid.get("isPermaLink") == "false"
+        dates.append(email.utils.parsedate_to_datetime(item.findtext("pubDate")))
+        enclosure = item.find("enclosure")
+        assert enclosure.get("type") == "audio/mpeg"
+        path = assert_served_file(enclosure.get("url"), out, config)
+        assert re.fullmatch(r"\d+", enclosure.get("length"))
+        assert int(enclosure.get("length")) == path.stat().st_size
+        duration = item.findtext("itunes:duration", namespaces=FEED_NS)
+        assert re.fullmatch(r"\d+|(\d+:)?[0-5]?\d:[0-5]\d", duration)
+        assert item.findtext("itunes:episodeType", namespaces=FEED_NS) == "full"
+        assert item.find("itunes:image", FEED_NS).get("href") == artwork
+        transcript = item.find("podcast:transcript", FEED_NS)
+        assert transcript.get("type") == "text/vtt"
+        assert transcript.get("language") == config.language
+        vtt = assert_served_file(transcript.get("url"), out, config)
+        assert vtt.read_text(encoding="utf-8").startswith("WEBVTT")
+        chapters = item.find("podcast:chapters", FEED_NS)
+        assert chapters.get("type") == "application/json+chapters"
+        assert_served_file(chapters.get("url"), out, config)
+        assert_served_file(item.findtext("link"), out, config)
+    assert dates == sorted(dates, reverse=True)
+    assert len({i.findtext("guid") for i in items}) == len(items)
+    assert len({i.find("enclosure").get("url") for i in items}) == len(items)
+    return root
+
+
+def assert_served_file(url: str, out: Path, config) -> Path:
+    """`url` is absolute http(s) under base_url and names a file that exists in OUT."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.netloc, url
+    assert url.startswith(config.base_url + "/"), url
+    path = out / url[len(config.base_url) + 1 :]
+    assert path.is_file(), url
+    return path
