@@ -100,8 +100,12 @@ def test_axe_finds_no_violations_on_the_episode_page(page, site):
 
 def test_axe_finds_no_violations_while_a_sentence_is_highlighted(page, site):
     open_episode(page, site)
+    _, _, audio = site
+    assert page.locator(".cue[aria-current='true']").count() == 0  # nothing before playing
     page.evaluate("document.getElementById('player').currentTime = 20")
-    page.wait_for_selector(".cue[aria-current='true']")
+    spoken = next(s for s in audio.segments if s.start_ms <= 20_000 < s.end_ms)
+    page.wait_for_selector(f".cue[aria-current='true'][data-start='{spoken.start_ms / 1000:.3f}']")
+    assert page.locator(".cue[aria-current='true']").count() == 1
     assert axe_violations(page) == []
 
 
@@ -189,3 +193,20 @@ def test_without_javascript_chapters_and_transcript_still_read(browser, site):
         assert page.locator(".cue").first.is_visible()
     finally:
         context.close()
+
+
+def test_follow_along_scrolls_only_when_asked_and_keeps_the_focus(page, site):
+    _, _, audio = site
+    page.set_viewport_size({"width": 800, "height": 500})
+    open_episode(page, site)
+    last = audio.segments[-1]
+    cue = page.locator(f".cue[data-start='{last.start_ms / 1000:.3f}']")
+    page.evaluate(f"document.getElementById('player').currentTime = {last.start_ms / 1000 + 0.5}")
+    page.wait_for_selector(f".cue[aria-current='true'][data-start='{last.start_ms / 1000:.3f}']")
+    assert page.evaluate("window.scrollY") == 0  # not following: the page stays put
+    sync_api.expect(cue).not_to_be_in_viewport()
+
+    tab_to(page, "#follow", 0)
+    page.keyboard.press("Space")
+    sync_api.expect(cue).to_be_in_viewport()
+    assert page.evaluate("document.activeElement.id") == "follow"  # the focus stays

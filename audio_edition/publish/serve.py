@@ -8,7 +8,6 @@ import contextlib
 import logging
 import os
 import re
-import shutil
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -95,18 +94,19 @@ class _Handler(SimpleHTTPRequestHandler):
         return f
 
     def copyfile(self, source: BinaryIO, outputfile: BinaryIO) -> None:  # type: ignore[override]
-        if self._range is None:
-            shutil.copyfileobj(source, outputfile, COPY_CHUNK)
-            return
-        start, end = self._range
+        start, end = self._range or (0, None)
         source.seek(start)
-        left = end - start + 1
-        while left > 0:
-            chunk = source.read(min(COPY_CHUNK, left))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            left -= len(chunk)
+        left = None if end is None else end - start + 1
+        try:
+            while left is None or left > 0:
+                chunk = source.read(COPY_CHUNK if left is None else min(COPY_CHUNK, left))
+                if not chunk:
+                    break
+                outputfile.write(chunk)
+                if left is not None:
+                    left -= len(chunk)
+        except ConnectionError:  # players drop a range request as soon as they seek elsewhere
+            log.debug("%s went away during %s", self.address_string(), self.path)
 
     def _resolve(self, url_path: str) -> Path | None:
         """The real file a URL path names, or None when it is outside the root or hidden."""

@@ -108,5 +108,7 @@
   }
   follow.checked = recall("follow") === "1";
   controls.hidden = false;
-  update();
+  if (audio.currentTime > 0) {
+    update();
+  }
 })();
