@@ -307,3 +307,36 @@ def serve(directory, host, port):
         click.echo(f"serving {directory} at {url}/ (feed: {url}/feed.xml); Ctrl+C stops")
 
     serve_directory(directory, host, port, on_ready=ready)
+
+
+@cli.command()
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINE_NAMES),
+    default="offline",
+    show_default=True,
+    help="Whose voices: offline (no network) or edge (asks Microsoft's service).",
+)
+@click.option("--language", help="Only locales under this language, e.g. zh or zh-CN.")
+@click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
+@reports_errors
+def voices(engine, language, as_json):
+    """List the voices an engine offers, for the voice profile (voices/*.toml).
+
+    Columns: name, gender, locale, what the voice suits, and its status when not GA.
+
+    \b
+    Example:
+      audio-edition voices --engine edge --language zh
+    """
+    from audio_edition.synth.catalog import list_voices
+
+    found = list_voices(engine, language)
+    if as_json:
+        print_json([v.to_dict() for v in found])
+        return
+    width = max(len(v.name) for v in found)
+    for v in found:
+        status = "" if v.status == "GA" else f"  ({v.status})"
+        line = f"{v.name:<{width}}  {v.gender:<6}  {v.locale:<10}  {', '.join(v.categories)}"
+        click.echo(line.rstrip() + status)
