@@ -149,6 +149,16 @@ def test_feed_accumulates_and_survives_a_broken_record(out, config, fixture_mp3)
     assert [i.findtext("guid") for i in items] == [e.guid for e in episodes]
 
 
+def test_a_record_pointing_outside_its_folder_is_refused(out):
+    path = out / "episodes" / "2026-11-29" / "episode.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["audio_file"] = "episodes/2026-11-29/../../../etc/passwd"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.warns(UserWarning, match="not inside episodes/2026-11-29/"):
+        episodes = load_episodes(out)
+    assert [e.edition_key for e in episodes] == ["2026-11-28"]
+
+
 def test_an_episode_without_its_audio_is_left_out(out, config):
     episodes = load_episodes(out)
     (out / episodes[0].audio_file).unlink()
@@ -183,3 +193,12 @@ def test_writing_leaves_no_temporary_files(out, config):
     write_feed(out, config, load_episodes(out))
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
     assert leftovers == []
+
+
+def test_episode_records_round_trip(out, fixture_mp3, config):
+    episode, _ = build_fixture_edition(
+        out, config, DAY + dt.timedelta(days=3), fixture_mp3, note='更正 "引号" <b>'
+    )
+    stored = json.loads((out / "episodes" / episode.edition_key / "episode.json").read_text())
+    assert stored["note"] == '更正 "引号" <b>' and stored["date"] == "2026-12-02"
+    assert load_episodes(out)[0] == episode

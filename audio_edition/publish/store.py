@@ -38,8 +38,7 @@ def load_episodes(out_dir: Path) -> list[Episode]:
     for path in sorted((Path(out_dir) / EPISODES_DIR).glob(f"*/{RECORD_NAME}")):
         try:
             episode = Episode.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            if episode.edition_key != path.parent.name:
-                raise ValueError(f"its edition_key {episode.edition_key!r} is not its folder's")
+            _check_record(episode, path.parent.name)
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
             message = f"skipping unreadable episode record {path}: {e}"
             log.warning(message)
@@ -47,6 +46,17 @@ def load_episodes(out_dir: Path) -> list[Episode]:
             continue
         episodes.append(episode)
     return sort_newest_first(episodes)
+
+
+def _check_record(episode: Episode, folder: str) -> None:
+    """A record names its own folder, and its files lie inside that folder."""
+    if episode.edition_key != folder:
+        raise ValueError(f"its edition_key {episode.edition_key!r} is not its folder's")
+    prefix = f"{EPISODES_DIR}/{folder}/"
+    for name in ("audio_file", "transcript_file", "chapters_file", "page_file"):
+        value = getattr(episode, name)
+        if not isinstance(value, str) or not value.startswith(prefix) or ".." in value.split("/"):
+            raise ValueError(f"its {name} {value!r} is not inside {prefix}")
 
 
 def sort_newest_first(episodes: list[Episode] | tuple[Episode, ...]) -> list[Episode]:
