@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import hashlib
 import json
 from pathlib import Path
 
@@ -177,7 +178,7 @@ def test_duplicate_guids_are_refused(out, config):
 
 
 def test_explicit_is_spelled_true_and_artwork_is_the_configured_one(out, tmp_path):
-    cover = tmp_path / "cover.png"
+    cover = tmp_path / "Cover.PNG.jpeg"  # named oddly: the URL still ends in .png
     from audio_edition.publish.feed import DEFAULT_ARTWORK
 
     cover.write_bytes(DEFAULT_ARTWORK.read_bytes() + b"\x00")  # different bytes, new URL
@@ -185,6 +186,8 @@ def test_explicit_is_spelled_true_and_artwork_is_the_configured_one(out, tmp_pat
     channel = feed_of(out, config).find("channel")
     assert channel.findtext("itunes:explicit", namespaces=NS) == "true"
     href = channel.find("itunes:image", NS).get("href")
+    default_hash = hashlib.sha256(DEFAULT_ARTWORK.read_bytes()).hexdigest()[:10]
+    assert href.endswith(".png") and default_hash not in href
     assert (out / href.rsplit("/", 1)[1]).read_bytes() == cover.read_bytes()
 
 

@@ -75,7 +75,8 @@ def publish_artwork(out_dir: Path, config: PublicationConfig) -> str:
     URL changes) and return its path relative to OUT."""
     source = Path(config.artwork) if config.artwork else DEFAULT_ARTWORK
     data = source.read_bytes()
-    name = f"artwork-{hashlib.sha256(data).hexdigest()[:10]}{source.suffix.lower()}"
+    suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"  # config checked it is one
+    name = f"artwork-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
     target = Path(out_dir) / name
     if not target.is_file():
         atomic_write_bytes(target, data)
