@@ -215,7 +215,7 @@ def _is_title(
         return False
     if len(lines) > 1 or _in_photos(previous) or any(_spaced_words(t) for t in texts):
         return True
-    return lines[0].width < TITLE_MAX_RATIO * width
+    return not width or lines[0].width < TITLE_MAX_RATIO * width  # no width: no body
 
 
 def _in_photos(previous: Item | None) -> bool:

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 INDENT = 2.0  # characters: the paragraph indent the export dropped
 CLEARLY_SHORT = 3.0  # characters short of the column width: the line ends its paragraph
-SOMEWHAT_SHORT = 2.0  # characters short: ends the paragraph if the line also ends a sentence
-SHORT = 1.0  # characters short: ends it if the line ends a sentence and a first line follows
-FIRST_LINE_SPAN = (1.0, 5.0)  # characters short of the width a paragraph's first line runs
-WIDTH_QUANTILE = 0.6  # which line width, in ascending order, is taken as the column width
-FULLWIDTH_SPACE = "\u3000"
+SOMEWHAT_SHORT = 2.0  # characters short: ends it if it also ends a sentence or a first line follows
+FIRST_LINE_SPAN = (1.5, 5.0)  # characters short of the width a paragraph's first line runs
+WIDTH_QUANTILE = 0.7  # which line width, in ascending order, is taken as the column width
+HALF_CELL = frozenset("，。、：；“”‘’（）《》！？")  # punctuation set in half a cell
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
 SENTENCE_END = "。？！?!…⋯"
 CLOSERS = "”’」』）)》】"
@@ -39,10 +38,12 @@ class PageLine:
 
 
 def display_width(text: str) -> float:
-    """Width in CJK character cells: ASCII and half-width forms take half a cell."""
+    """Width in CJK character cells as the paper sets it: ASCII, half-width forms and the
+    CJK punctuation the typesetter compresses take half a cell (on the sample page this
+    halves the spread of full line widths compared with counting punctuation as full)."""
     width = 0.0
     for char in text:
-        if char < "\x80" or unicodedata.east_asian_width(char) in ("Na", "H"):
+        if char < "\x80" or char in HALF_CELL or unicodedata.east_asian_width(char) in ("Na", "H"):
             width += 0.5
         else:
             width += 1.0
@@ -115,32 +116,36 @@ def _starts_by_width(lines: Sequence[PageLine]) -> list[int]:
     width = column_width(lines)
     starts = [0]
     for i in range(len(lines) - 1):
-        if _ends_paragraph(lines[i], lines[i + 1], starts[-1] == i, width):
+        if _ends_paragraph(lines, i, starts[-1] == i, width):
             starts.append(i + 1)
     return starts
 
 
-def _ends_paragraph(line: PageLine, nxt: PageLine, is_first: bool, width: float) -> bool:
-    """Whether a paragraph ends after `line`, given the next line and the column width.
+def _ends_paragraph(lines: Sequence[PageLine], i: int, is_first: bool, width: float) -> bool:
+    """Whether a paragraph ends after line i, given the lines after it and the column width.
 
-    A clearly short line ends its paragraph. A line that ends a sentence ends it when it is
-    somewhat short, or a little short and the next line looks like a first line, or when
-    the next line looks like a first line and a blank line follows it (the export's mark).
+    A clearly short line ends its paragraph. Otherwise the next line must look like a first
+    line, or the line must end a sentence and be somewhat short: a paragraph can end on a
+    full line, and a full line can end a sentence in mid-paragraph.
     """
-    expected = width - (INDENT if is_first else 0.0)
-    short = expected - line.width
+    line = lines[i]
+    short = width - (INDENT if is_first else 0.0) - line.width
     if short >= CLEARLY_SHORT:
         return True
+    after = lines[i + 2] if i + 2 < len(lines) else None
+    opens = _opens_paragraph(lines[i + 1], after, width)
     if not ends_sentence(line.text):
-        return False
-    if short >= SOMEWHAT_SHORT:
-        return True
-    if not _first_line_width(nxt, width):
-        return False
-    return short >= SHORT or nxt.blank_after
+        return opens and short >= SOMEWHAT_SHORT
+    return opens or short >= SOMEWHAT_SHORT
 
 
-def _first_line_width(line: PageLine, width: float) -> bool:
-    """Whether a line is as wide as a paragraph's first line: short by about the indent."""
+def _opens_paragraph(line: PageLine, after: PageLine | None, width: float) -> bool:
+    """Whether a line looks like a paragraph's first line: short by about the indent.
+
+    If it ends a sentence it could instead be the short last line of the paragraph before;
+    it is a first line only if a full line follows it.
+    """
     low, high = FIRST_LINE_SPAN
-    return width - high <= line.width <= width - low and not ends_sentence(line.text)
+    if not width - high <= line.width <= width - low:
+        return False
+    return not ends_sentence(line.text) or (after is not None and after.width > width - low)
