@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from audio_edition.errors import ConfigError
 from audio_edition.model import EditionInfo
@@ -201,7 +201,7 @@ class PublicationConfig:
 
     def url(self, relative: str) -> str:
         """The absolute URL of a file given by its path relative to the output directory."""
-        return f"{self.base_url}/{relative.lstrip('/')}"
+        return f"{self.base_url}/{quote(relative.lstrip('/'), safe='/')}"
 
 
 def _check_url(name: str, value: Any) -> None:

@@ -52,6 +52,7 @@ def test_base_url_override_and_website_default(tmp_path):
     assert config.base_url == "https://pod.example.org/news"
     assert config.website == "https://pod.example.org/news"
     assert config.url("episodes/a/b.mp3") == "https://pod.example.org/news/episodes/a/b.mp3"
+    assert config.url("episodes/第3版/a b.mp3").endswith("/episodes/%E7%AC%AC3%E7%89%88/a%20b.mp3")
     override = load_config(path, base_url="http://127.0.0.1:9000/")
     assert override.feed_url == "http://127.0.0.1:9000/feed.xml"
 
