@@ -200,7 +200,8 @@ def _title_line(role: str, text: str, speaker: _Speaker) -> list[_Line]:
 
 
 def _body(paragraphs: tuple[str, ...], role: str, speaker: _Speaker) -> list[_Line]:
-    """Body segments: every character of the paragraphs, in order, in their texts."""
+    """Body segments: every character of the paragraphs, in order, in their texts (unless no
+    character of them can be said at all)."""
     pieces: list[tuple[str, str]] = []
     for paragraph in paragraphs:
         paragraph_pieces = speaker.pieces(paragraph)
@@ -208,16 +209,20 @@ def _body(paragraphs: tuple[str, ...], role: str, speaker: _Speaker) -> list[_Li
             paragraph_pieces[-1] = (paragraph_pieces[-1][0], "paragraph")
         pieces += paragraph_pieces
     lines: list[_Line] = []
+    pending = ""  # text with nothing to say before the first piece that has: it joins that piece
     for text, level in pieces:
+        text = pending + text
         spoken = speaker.spoken(text)
-        if not speaker.says_something(spoken) and lines:
-            # Nothing the voice can say (a stray `……`): it joins the piece before.
-            previous = lines.pop()
-            text = previous.text + text
-            spoken = speaker.spoken(text)
-            level = max(level, previous.level, key=_LEVELS.index)
         if speaker.says_something(spoken):
             lines.append(_Line(role, text, spoken, level))
+            pending = ""
+        elif lines:  # a stray `……` or `”` the voice cannot say joins the piece before
+            previous = lines.pop()
+            text = previous.text + text
+            level = max(level, previous.level, key=_LEVELS.index)
+            lines.append(_Line(role, text, speaker.spoken(text), level))
+        else:
+            pending = text
     return lines
 
 

@@ -149,7 +149,8 @@ def _counted(number: str, before: str, after: str) -> str:
     is_ideograph = bool(READABLE.match(following))
     if before.endswith("第"):
         return read_cardinal(plain)
-    if following not in COUNT_FOLLOWERS and (len(plain) >= 7 or (len(plain) >= 5 and is_ideograph)):
+    long_code = len(plain) >= 7 and not plain.endswith("000")  # 1000000 is a count
+    if following not in COUNT_FOLLOWERS and (long_code or (len(plain) >= 5 and is_ideograph)):
         return read_digits(plain).replace("一", "幺")  # a telephone or service number: 12345热线
     if 2 <= len(plain) <= 4 and is_ideograph and following not in COUNT_FOLLOWERS:
         return read_digits(plain)  # a name: 58同城, 360安全卫士, 80后
@@ -253,6 +254,7 @@ _RULES: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
         (_SIGNED, _signed_rule),
         (_WITH_UNIT, _unit_rule),
         (_NUMBER, _number_rule),
+        (r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])", "点"),  # www.gov.cn, V2.0 read as 点
         (r"[A-Za-z]+", _letters_rule),
     )
 )
