@@ -150,7 +150,9 @@ def test_keyboard_alone_reaches_and_plays_chapter_three(page, site):
     current = page.locator(".cue[aria-current='true']")
     assert float(current.get_attribute("data-start")) == pytest.approx(start, abs=0.001)
     assert page.locator("a.chapter[aria-current='true']").inner_text() == audio.chapters[2].title
-    assert audio.chapters[2].title in page.locator("#player-status").inner_text()
+    status = page.locator("#player-status").inner_text()
+    clock = f"{int(start) // 60:02d}:{int(start) % 60:02d}"
+    assert status == f"已跳到 {clock}：{audio.chapters[2].title}"  # said politely, once
 
 
 def test_keyboard_skips_forward_and_back(page, site):

@@ -25,7 +25,7 @@
   function clock(seconds) {
     var s = Math.max(0, Math.floor(seconds));
     var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, r = s % 60;
-    var mm = (h && m < 10 ? "0" : "") + m, ss = (r < 10 ? "0" : "") + r;
+    var mm = (m < 10 ? "0" : "") + m, ss = (r < 10 ? "0" : "") + r;
     return (h ? h + ":" : "") + mm + ":" + ss;
   }
   function announce(text) {
