@@ -109,19 +109,15 @@ def build_script(
         )
         return Chapter(id=id, title=title, segments=segments, **kwargs)
 
-    chapters = [
-        chapter("intro", INTRO_TITLE, _intro(info, articles, photos, speaker), sting="edition")
-    ]
+    chapters = []
     for number, article in enumerate(articles, start=1):
-        chapters.append(
-            chapter(
-                f"a{number:02d}",
-                clean(article.headline, title=True),
-                _article(article, speaker),
-                sting="article",
-                url=article.url,
-            )
-        )
+        lines = _article(article, speaker)
+        if not lines:  # only symbols, nothing a voice can say: no chapter (ids keep positions)
+            continue
+        title = clean(article.headline, title=True)
+        chapters.append(chapter(f"a{number:02d}", title, lines, sting="article", url=article.url))
+    intro = _intro(info, len(chapters), len(photos), speaker)
+    chapters.insert(0, chapter("intro", INTRO_TITLE, intro, sting="edition"))
     if photos:
         chapters.append(chapter("photos", PHOTOS_TITLE, _photos(photos, speaker), sting="article"))
     chapters.append(chapter("outro", OUTRO_TITLE, _outro(info, speaker)))
@@ -133,14 +129,12 @@ def say_date(date: dt.date) -> str:
     return f"{date.year}年{date.month}月{date.day}日，星期{WEEKDAYS[date.weekday()]}"
 
 
-def _intro(
-    info: EditionInfo, articles: list[Article], photos: list[Article], speaker: _Speaker
-) -> list[_Line]:
+def _intro(info: EditionInfo, articles: int, photos: int, speaker: _Speaker) -> list[_Line]:
     counts = []
     if articles:
-        counts.append(f"{len(articles)}篇文章")
+        counts.append(f"{articles}篇文章")
     if photos:
-        counts.append(f"{len(photos)}幅新闻图片")
+        counts.append(f"{photos}幅新闻图片")
     lines = [f"欢迎收听{info.publication}有声版。", f"今天是{say_date(info.date)}。"]
     contents = f"本期内容：{clean(info.title, title=True)}"
     lines.append(contents + (f"，共{'和'.join(counts)}。" if counts else "。"))

@@ -299,6 +299,14 @@ def test_text_with_nothing_to_say_joins_a_neighbour(profile):
         assert [s.text for s in body] == ["……第一句。……”"]
 
 
+def test_an_article_with_nothing_to_say_has_no_chapter(profile):
+    silent = Article(kind="article", headline="★★★", sections=(Section(None, ("……",)),))
+    edition = Edition(title="t", articles=(silent, UNSEEN.articles[2]))
+    script = build_script(edition, INFO, profile, "offline")
+    assert [c.id for c in script.chapters] == ["intro", "a02", "outro"]
+    assert script.chapters[0].segments[-1].text.endswith("共1篇文章。")
+
+
 def test_an_edition_without_articles_still_opens_and_closes(profile):
     script = build_script(Edition(title=None, articles=()), INFO, profile, "offline")
     assert [c.id for c in script.chapters] == ["intro", "outro"]
