@@ -1,0 +1,118 @@
+"""Cover art: the user's square image, or a default drawn here (a PNG written with zlib).
+
+The default is geometric, so it needs no font: a broadcast mark (a dot with sound waves on both
+sides) between a masthead bar and three column rules, white on a gradient whose hue comes from
+the publication's name. It is deterministic: the same publication always gets the same bytes.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import struct
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from audio_edition.errors import InputError
+
+COVER_PX = 1400  # px: the smallest square Apple Podcasts accepts
+MAX_COVER_PX = 3000  # px: the largest it accepts
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+WAVE_ANGLE_DEG = 40.0  # half the angle the sound waves span around the horizontal
+WAVE_RADII = (0.17, 0.27, 0.37)  # radii of the waves, as a fraction of the side
+WAVE_OPACITY = (1.0, 0.75, 0.5)
+STROKE = 0.034  # width of waves and rules, as a fraction of the side
+
+
+def cover_image(path: Path | None, publication: str) -> tuple[bytes, str]:
+    """(image bytes, MIME type) of the episode's cover: `path`'s image, or the default."""
+    if path is None:
+        return default_cover(publication), "image/png"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read the cover image {path}: {e.strerror}") from None
+    mime, (width, height) = _image_type_and_size(data, path)
+    if width != height or not COVER_PX <= width <= MAX_COVER_PX:
+        raise InputError(
+            f"the cover image {path} is {width}x{height} px: podcast apps need a square of "
+            f"{COVER_PX} to {MAX_COVER_PX} px"
+        )
+    return data, mime
+
+
+@lru_cache(maxsize=8)
+def default_cover(publication: str, size: int = COVER_PX) -> bytes:
+    """The generated cover for `publication` as PNG bytes, `size` px square."""
+    hue = hashlib.sha256(publication.encode()).digest()[0] / 255.0
+    top = np.array(colorsys.hsv_to_rgb(hue, 0.55, 0.42), dtype=np.float32)
+    bottom = np.array(colorsys.hsv_to_rgb((hue + 0.06) % 1.0, 0.70, 0.16), dtype=np.float32)
+    y, x = (np.mgrid[0:size, 0:size].astype(np.float32) + 0.5) / size  # pixel centres, 0..1
+    shade = y[..., None]
+    image = top * (1 - shade) + bottom * shade
+
+    px = 1.0 / size  # one pixel, as a fraction of the side: the width of the anti-aliased edge
+    ink = np.zeros((size, size), dtype=np.float32)
+    cx, cy = 0.5, 0.52
+    dx, dy = x - cx, y - cy
+    radius = np.hypot(dx, dy)
+    ink = np.maximum(ink, _coverage(radius - 0.065, px))  # the dot
+    angle = np.degrees(np.arctan2(np.abs(dy), np.abs(dx)))  # 0 along the horizontal, both sides
+    for r, opacity in zip(WAVE_RADII, WAVE_OPACITY, strict=True):
+        ring = _coverage(np.abs(radius - r) - STROKE / 2, px)
+        ends = _coverage(angle - WAVE_ANGLE_DEG, np.degrees(px / r))  # one pixel wide at r
+        ink = np.maximum(ink, opacity * ring * ends)
+    ink = np.maximum(ink, _bar(x, y, 0.22, 0.78, 0.13, 0.155, px))  # masthead
+    for row, (left, right) in enumerate(((0.22, 0.78), (0.22, 0.70), (0.22, 0.58))):
+        top_edge = 0.82 + row * 0.045
+        ink = np.maximum(ink, 0.6 * _bar(x, y, left, right, top_edge, top_edge + 0.016, px))
+    image = image * (1 - ink[..., None]) + ink[..., None]
+    return _png(np.clip(np.rint(image * 255), 0, 255).astype(np.uint8))
+
+
+def _coverage(distance: np.ndarray, edge: float) -> np.ndarray:
+    """How much of a pixel a shape covers, from its signed distance to the shape's edge."""
+    return np.clip(0.5 - distance / edge, 0.0, 1.0)
+
+
+def _bar(x, y, left, right, top, bottom, px) -> np.ndarray:  # noqa: ANN001 - arrays and floats
+    """A rectangle with round ends."""
+    half = (bottom - top) / 2
+    mid = (top + bottom) / 2
+    along = np.clip(x, left + half, right - half)
+    return _coverage(np.hypot(x - along, y - mid) - half, px)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    height, width, _ = rgb.shape
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), rgb.reshape(height, -1)], axis=1)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        PNG_SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _image_type_and_size(data: bytes, path: Path) -> tuple[str, tuple[int, int]]:
+    if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", data[16:24])
+        return "image/png", (width, height)
+    if data.startswith(b"\xff\xd8"):
+        i = 2
+        while i + 9 <= len(data) and data[i] == 0xFF:
+            marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+            if marker in JPEG_SOF:
+                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+                return "image/jpeg", (width, height)
+            i += 2 + length
+    raise InputError(f"the cover image {path} is not a PNG or JPEG file")
