@@ -381,3 +381,24 @@ def _audio_message(request_id: str, data: bytes) -> bytes:
     head = f"X-RequestId:{request_id}\r\n{content_type}X-StreamId:{stream}\r\nPath:audio\r\n"
     encoded = head.encode()
     return len(encoded).to_bytes(2, "big") + encoded + data
+
+
+def main() -> None:
+    """Serve from a process of its own (the benchmark's way: the real service's work is not done
+    on our cores under our GIL). Prints the environment that points EdgeEngine here as one JSON
+    line, serves until stdin closes, then prints what it saw as one JSON line."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="the edge-tts service stand-in")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    args = parser.parse_args()
+    with EdgeStandIn(latency_s=args.latency) as server:
+        print(json.dumps(server.env()), flush=True)
+        sys.stdin.read()
+    seen = {"connections": server.connections, "protocol_errors": server.protocol_errors}
+    print(json.dumps(seen), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,7 @@ import asyncio
 import difflib
 import os
 import re
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -94,25 +95,27 @@ def min_duration_s(spoken: str, rate: int = 0) -> float:
 
 
 async def decode_mp3(mp3: bytes) -> np.ndarray:
-    """MP3 bytes decoded by ffmpeg (through pipes) to mono int16 samples at SAMPLE_RATE."""
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error"]
+    """MP3 bytes decoded by ffmpeg (through pipes) to mono int16 samples at SAMPLE_RATE.
+
+    ffmpeg is started from a worker thread: forking it from the event loop's thread would stall
+    every request in flight for the time the fork and exec take.
+    """
+    return await asyncio.to_thread(_decode_mp3, mp3)
+
+
+def _decode_mp3(mp3: bytes) -> np.ndarray:
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
     command += ["-f", "mp3", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE)]
-    pipe = asyncio.subprocess.PIPE
     try:
-        process = await asyncio.create_subprocess_exec(
-            *command, "pipe:1", stdin=pipe, stdout=pipe, stderr=pipe
-        )
+        result = subprocess.run([*command, "pipe:1"], input=mp3, capture_output=True, check=True)
     except OSError as e:
         raise SynthesisError(f"cannot run ffmpeg to decode the speech service's MP3: {e}") from e
-    try:
-        pcm, stderr = await process.communicate(mp3)
-    finally:
-        if process.returncode is None:  # cancelled (per-try timeout): don't leave it running
-            process.kill()
-    if process.returncode != 0:
-        message = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-        raise TransientSynthesisError(f"ffmpeg could not decode the service's MP3: {message[0]}")
-    return np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
+    except subprocess.CalledProcessError as e:
+        message = e.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        raise TransientSynthesisError(
+            f"ffmpeg could not decode the service's MP3: {message[0]}"
+        ) from e
+    return np.frombuffer(result.stdout[: len(result.stdout) // 2 * 2], dtype="<i2")
 
 
 class EdgeEngine:
