@@ -3,7 +3,8 @@
 Steps, each one linear in the episode's length:
 1. lay the episode out and read the clips into one buffer (assemble.py);
 2. write the stings in, each as loud as the speech around it (sting.py);
-3. measure the integrated loudness (BS.1770 in numpy) and set the gain that reaches the target;
+3. measure the integrated loudness (BS.1770 in numpy) and set the gain that reaches the target,
+   adding back what the limiter will take from the loudest syllables;
 4. stream gain + true-peak limiting into LAME, while ebur128 measures the MP3 being written
    (limiter.py, encode.py); if the MP3 misses the target or the ceiling, correct and encode again
    (in practice the first encode lands within ~0.2 LU);
@@ -19,10 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audio_edition.errors import AudioError
+from audio_edition.fsutil import TEMP_SUFFIX
 from audio_edition.master.assemble import SAMPLE_RATE, assemble
 from audio_edition.master.cover import cover_image
 from audio_edition.master.encode import ENCODER_LEVEL_DB, encode_mp3
-from audio_edition.master.limiter import limited_pcm16
+from audio_edition.master.limiter import limited_pcm16, limiting_loss_db
 from audio_edition.master.loudness import Measurement, integrated_loudness
 from audio_edition.master.settings import EpisodeTags, MasterSettings
 from audio_edition.master.sting import place_stings, stings_for
@@ -54,6 +56,7 @@ def master_episode(
     loudness = integrated_loudness(episode.samples, SAMPLE_RATE)
     gain_db = settings.target_lufs - loudness - ENCODER_LEVEL_DB
     ceiling_db = settings.true_peak_db - LIMITER_MARGIN_DB
+    gain_db -= limiting_loss_db(episode.samples, gain_db, ceiling_db, SAMPLE_RATE)
 
     temp = _reserve_temp(out_path)
     try:
@@ -70,6 +73,8 @@ def master_episode(
         else:
             raise AudioError(_missed(measured, settings, out_path))
         write_tags(temp, tags, episode.chapters, cover)
+        with open(temp, "rb+") as f:
+            os.fsync(f.fileno())
         os.replace(temp, out_path)
     finally:
         temp.unlink(missing_ok=True)
@@ -83,9 +88,10 @@ def master_episode(
 
 
 def _reserve_temp(out_path: Path) -> Path:
-    """A new, plainly named, empty file in `out_path`'s folder."""
+    """A new, plainly named (see encode.py), empty file in `out_path`'s folder; its suffix marks
+    it as a temporary file for the build's clean-up of killed builds."""
     for _ in range(10):
-        temp = out_path.parent / f".master-{os.getpid()}-{secrets.token_hex(4)}.mp3"
+        temp = out_path.parent / f".master-{os.getpid()}-{secrets.token_hex(4)}.mp3{TEMP_SUFFIX}"
         try:
             os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
             return temp

@@ -120,19 +120,43 @@ def limited_pcm16(
 ) -> Iterator[memoryview]:
     """`samples` (float, full scale 1.0) times the gain, true-peak limited to `ceiling_db`,
     as little-endian 16-bit PCM chunks."""
+    for chunk in _limited(samples, gain_db, ceiling_db, sample_rate):
+        pcm = np.clip(np.rint(chunk * PCM_SCALE), -32768, 32767).astype("<i2")
+        yield memoryview(pcm).cast("B")
+
+
+def limiting_loss_db(
+    samples: np.ndarray, gain_db: float, ceiling_db: float, sample_rate: int
+) -> float:
+    """How much quieter (dB, <= 0) limiting makes `samples` at this gain: the energy it takes.
+
+    Speech's pauses hold no energy, so this is close to the change in gated loudness.
+    """
     gain = 10.0 ** (gain_db / 20.0)
+    before = after = 0.0
+    chunks = _limited(samples, gain_db, ceiling_db, sample_rate)
+    for start, chunk in zip(range(0, len(samples), CHUNK_FRAMES), chunks, strict=True):
+        plain = samples[start : start + len(chunk)].astype(np.float64) * gain
+        before += float(np.dot(plain, plain))
+        after += float(np.dot(chunk, chunk))
+    return 10.0 * np.log10(after / before) if before > 0 and after > 0 else 0.0
+
+
+def _limited(
+    samples: np.ndarray, gain_db: float, ceiling_db: float, sample_rate: int
+) -> Iterator[np.ndarray]:
+    """`samples` times the gain, limited, in consecutive float32 chunks of CHUNK_FRAMES."""
+    gain = np.float32(10.0 ** (gain_db / 20.0))
     ceiling = 10.0 ** (ceiling_db / 20.0)
     context = margin(sample_rate)
     for start in range(0, len(samples), CHUNK_FRAMES):
         stop = min(start + CHUNK_FRAMES, len(samples))
         lo, hi = max(0, start - context), min(len(samples), stop + context)
-        extended = samples[lo:hi] * np.float32(gain)
+        extended = samples[lo:hi] * gain
         curve = gain_curve(extended, ceiling, sample_rate)
         if curve is not None:
             extended *= curve
-        core = extended[start - lo : stop - lo] * PCM_SCALE
-        pcm = np.clip(np.rint(core), -32768, 32767).astype("<i2")
-        yield memoryview(pcm).cast("B")
+        yield extended[start - lo : stop - lo]
 
 
 def _ramp_hold(sample_rate: int) -> tuple[int, int]:

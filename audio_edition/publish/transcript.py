@@ -1,0 +1,113 @@
+"""The WebVTT transcript: one cue per spoken segment, at the time it is heard.
+
+Captions must be short enough to read: a line holds at most LINE_WIDTH full-width characters
+(Latin letters and digits count half), a cue at most CUE_LINES lines. A longer sentence becomes
+consecutive cues sharing its time span in proportion to their length. Lines break after
+punctuation where one is near, never inside a Latin word or number, and never put closing
+punctuation at the start of a line or opening punctuation at its end.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from audio_edition.fsutil import atomic_write_text
+from audio_edition.model import MasteredAudio, SegmentTiming
+
+LINE_WIDTH = 22.0  # full-width characters per caption line
+CUE_LINES = 2  # lines per cue
+BREAK_AFTER = set("，、；：。！？…—,;:!?")  # a line may well end after these
+NO_LINE_START = set("，、；：。！？）】」』”’》〉…,;:.!?)]%")
+NO_LINE_END = set("（【「『“‘《〈([")
+PREFER_BREAK_FROM = 0.6  # look for punctuation to break after in the last 40 % of a line
+_ATOM = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%'’\-/]*|\s+|.", re.S)  # a word, spaces, or a char
+
+
+def write_vtt(audio: MasteredAudio, path: Path) -> None:
+    """Write the transcript of `audio` as WebVTT to `path` (atomically)."""
+    atomic_write_text(path, vtt_text(audio.segments))
+
+
+def vtt_text(segments: tuple[SegmentTiming, ...]) -> str:
+    """The WebVTT document for `segments`."""
+    blocks = ["WEBVTT\n"]
+    for segment in segments:
+        for start, end, lines in segment_cues(segment):
+            text = "\n".join(escape(line) for line in lines)
+            blocks.append(f"{timestamp(start)} --> {timestamp(end)}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def segment_cues(segment: SegmentTiming) -> Iterator[tuple[int, int, list[str]]]:
+    """(start ms, end ms, lines) of the cues that show `segment`."""
+    lines = wrap(segment.text)
+    cues = [lines[i : i + CUE_LINES] for i in range(0, len(lines), CUE_LINES)]
+    widths = [sum(width(line) for line in cue) for cue in cues]
+    total = sum(widths) or 1.0
+    span = segment.end_ms - segment.start_ms
+    done = 0.0
+    for cue, cue_width in zip(cues, widths, strict=True):
+        start = segment.start_ms + round(span * done / total)
+        done += cue_width
+        end = segment.start_ms + round(span * done / total)
+        yield start, end, cue
+
+
+def wrap(text: str, limit: float = LINE_WIDTH) -> list[str]:
+    """`text` cut into caption lines no wider than `limit` (a word wider than that stands alone)."""
+    atoms = _ATOM.findall(" ".join(text.split()))
+    lines: list[list[str]] = []
+    line: list[str] = []
+    for atom in atoms:
+        if line and _width(line) + width(atom) > limit and atom not in NO_LINE_START:
+            line, carried = _cut(line)
+            lines.append(line)
+            line = carried
+        if line or not atom.isspace():
+            line.append(atom)
+    if line:
+        lines.append(line)
+    return [text for text in ("".join(atoms).strip() for atoms in lines) if text]
+
+
+def _cut(line: list[str]) -> tuple[list[str], list[str]]:
+    """Where a full line ends: after the last punctuation near its end, or at its end; opening
+    punctuation moves on to the next line. Returns (the line, what carries over)."""
+    cut = len(line)
+    for i in range(len(line) - 1, 0, -1):
+        if _width(line[:i]) < PREFER_BREAK_FROM * LINE_WIDTH:
+            break
+        if line[i - 1] in BREAK_AFTER:
+            cut = i
+            break
+    while cut > 1 and line[cut - 1] in NO_LINE_END:
+        cut -= 1
+    carried = line[cut:]
+    while carried and carried[0].isspace():
+        carried = carried[1:]
+    return line[:cut], carried
+
+
+def width(text: str) -> float:
+    """Display width in full-width characters: CJK and full-width forms count 1, others 1/2."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
+
+
+def _width(atoms: list[str]) -> float:
+    return sum(width(atom) for atom in atoms)
+
+
+def escape(text: str) -> str:
+    """Escape the characters WebVTT cue text reserves."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def timestamp(ms: int) -> str:
+    """WebVTT's hh:mm:ss.ttt."""
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
