@@ -240,6 +240,23 @@ def test_a_headline_before_its_byline_on_a_page_of_one_article():
     )
 
 
+def test_a_two_line_byline_and_a_headline_printed_without_blank_lines():
+    text = (
+        "□本报记者 张三\n通讯员 李四\n\n"
+        "近日，记者走进乌兰察布市的一所乡\n村学校，看到孩子们正在上一堂特别\n"
+        "的课程。老师说，这样的课每周都有。\n草原上的\n新课堂\n"
+        "□本报记者 王五\n\n第二篇文章的第一段写在这里，一共\n有两行字。\n"
+        "农牧民增收有了新路子\n"
+    )
+    first, second = parse_page(text).articles
+    assert (first.headline, first.byline) == ("草原上的 新课堂", "本报记者 张三 通讯员 李四")
+    assert first.paragraphs == (
+        "近日，记者走进乌兰察布市的一所乡村学校，看到孩子们正在上一堂特别的课程。"
+        "老师说，这样的课每周都有。",
+    )
+    assert (second.headline, second.byline) == ("农牧民增收有了新路子", "本报记者 王五")
+
+
 # --- Markdown and JSON -------------------------------------------------------------------------
 
 MARKDOWN = """% 周末版

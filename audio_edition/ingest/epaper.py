@@ -42,7 +42,7 @@ CREDIT = rf"(?:{REPORTER}[ \u3000]*)?{NAMES}[ \u3000]*摄"
 CREDIT_LINE = re.compile(rf"^(?:{REPORTER}[ \u3000]*{NAMES}[ \u3000]*)?{CREDIT}$")
 INLINE_CREDIT = re.compile(rf"[ \u3000]+({CREDIT})$")
 BYLINE_LINE = re.compile(rf"^{REPORTER}[ \u3000]*{NAMES}$")
-INDENT_START = re.compile(r"^(?:\u3000|[ \t]{2,})")
+INDENT_START = re.compile(r"^(?:\u3000{1,2}|[ \t]{2,4})(?=\S)")  # not a centred title
 CONTINUES = "，、；：,;:（(“‘《〈—"  # a line ending in one of these runs on
 SENTENCE_MARKS = "，。、；：,;"  # a title never holds one (unless a byline follows it)
 TITLE_MAX_LINES = 3
@@ -148,6 +148,11 @@ def _special(line: str, junk: bool) -> Item | None:
     return None
 
 
+def _joined(lines: list[PageLine]) -> str:
+    """A title's lines joined with a space, as a two-line headline reads."""
+    return _spaced(" ".join(line.text for line in lines))
+
+
 def _spaced(text: str) -> str:
     return " ".join(text.split())
 
@@ -157,19 +162,24 @@ def _spaced(text: str) -> str:
 
 def _items(pieces: list[Item]) -> list[Item]:
     """Classify runs as titles or body, merge body runs into blocks, attach photo credits."""
+    pieces = _unglue_titles(pieces)
     widths = _neighbour_widths(pieces)
     items: list[Item] = []
     for i, piece in enumerate(pieces):
         if piece.kind != "?":
+            if piece.kind == "T":
+                piece.photo_title = _in_photos(items[-1] if items else None)
             if piece.kind == "C" and items and items[-1].kind == "R" and not items[-1].credit:
                 items[-1].credit = piece.text
+            elif piece.kind == "B" and items and items[-1].kind == "B":  # a two-line byline
+                items[-1].text += " " + piece.text
             else:
                 items.append(piece)
             continue
         after = pieces[i + 1].kind if i + 1 < len(pieces) else None
         previous = items[-1] if items else None
         if _is_title(piece.lines, widths[i], previous, after):
-            title = _spaced(" ".join(ln.text for ln in piece.lines))
+            title = _joined(piece.lines)
             items.append(Item("T", text=title, photo_title=_in_photos(previous)))
             continue
         for part in _split_at_credits(piece.lines):
@@ -182,15 +192,53 @@ def _items(pieces: list[Item]) -> list[Item]:
     return items
 
 
+def _unglue_titles(pieces: list[Item]) -> list[Item]:
+    """Split off titles printed right under body text, with no blank line, above a byline
+    (or a banner, or at the end of the page).
+
+    The title is a run's last line (or two) when they hold no sentence punctuation and the
+    line above them ends a sentence.
+    """
+    out: list[Item] = []
+    for piece, following in zip(pieces, [*pieces[1:], None], strict=True):
+        lines = piece.lines
+        if piece.kind == "?" and (following is None or following.kind in ("B", "A", "X")):
+            for n in range(1, min(TITLE_MAX_LINES, len(lines))):
+                title = lines[-n:]
+                if ends_sentence(lines[-n - 1].text) and all(_bare(ln) for ln in title):
+                    out += [Item("?", lines[:-n]), Item("T", text=_joined(title))]
+                    break
+            else:
+                out.append(piece)
+        else:
+            out.append(piece)
+    return out
+
+
+def _bare(line: PageLine) -> bool:
+    """A line with no sentence punctuation: it may be (part of) a title."""
+    text = line.text
+    return (
+        not line.indented
+        and text[-1] not in CONTINUES
+        and not any(mark in text for mark in SENTENCE_MARKS)
+    )
+
+
 def _neighbour_widths(pieces: list[Item]) -> list[float]:
     """For each piece, the column width of the nearest following (else preceding) long run."""
     own = [column_width(p.lines) if len(p.lines) >= 3 else None for p in pieces]
+    before: list[float | None] = []
+    last = None
+    for width in own:
+        last = width if width is not None else last
+        before.append(last)
     widths: list[float] = []
-    for i in range(len(pieces)):
-        after = next((w for w in own[i:] if w is not None), None)
-        before = next((w for w in reversed(own[:i]) if w is not None), None)
-        widths.append(after or before or 0.0)
-    return widths
+    after = None
+    for i in reversed(range(len(pieces))):
+        after = own[i] if own[i] is not None else after
+        widths.append(after or before[i] or 0.0)
+    return widths[::-1]
 
 
 def _is_title(
@@ -202,15 +250,10 @@ def _is_title(
         return False
     if any(t[-1] in CONTINUES or "。" in t for t in texts):
         return False
+    if previous is not None and previous.kind == "R" and _runs_on(previous):
+        return False
     if after in ("B", "A"):
         return True
-    if (
-        previous is not None
-        and previous.kind == "R"
-        and not previous.credit
-        and _runs_on(previous.lines)
-    ):
-        return False
     if any(mark in t for t in texts for mark in SENTENCE_MARKS):
         return False
     if len(lines) > 1 or _in_photos(previous) or any(_spaced_words(t) for t in texts):
@@ -223,10 +266,11 @@ def _in_photos(previous: Item | None) -> bool:
     return previous is not None and (previous.caption or previous.photo_title)
 
 
-def _runs_on(lines: list[PageLine]) -> bool:
+def _runs_on(block: Item) -> bool:
     """Whether a body block's last line runs on into the next (no sentence end, full width)."""
-    last = lines[-1]
-    return not ends_sentence(last.text) and last.width >= column_width(lines) - OPEN_SLACK
+    last = block.lines[-1]
+    full = last.width >= column_width(block.lines) - OPEN_SLACK
+    return block.credit is None and not ends_sentence(last.text) and full
 
 
 def _spaced_words(text: str) -> bool:
@@ -333,18 +377,19 @@ def _commentaries(items: list[Item], claimed: set[int], headline_first: bool) ->
         claimed.add(a)
         h = a - 1 if _free(items, claimed, a - 1, "T") else None
         if headline_first:
-            blocks = _body_after(items, claimed, a + 1)
+            blocks, _ = _body_after(items, claimed, a + 1)
+            start = a if h is None else h
         else:
             body_at = (a if h is None else h) - 1
-            blocks = [(None, items[body_at])] if _free(items, claimed, body_at, "R") else []
-            if blocks and not items[body_at].caption:
+            blocks = []
+            signed = body_at > 0 and items[body_at - 1].kind == "B"  # a byline's body, not this
+            if _free(items, claimed, body_at, "R") and not items[body_at].caption and not signed:
+                blocks = [(None, items[body_at])]
                 claimed.add(body_at)
-            else:
-                blocks = []
+            start = body_at
         if h is not None:
             claimed.add(h)
         if blocks:
-            start = min(h if h is not None else a, _index(items, blocks[0][1]))
             draft = Draft("commentary", start, blocks, byline=item.text or None)
             draft.headline = items[h].text if h is not None else None
             drafts.append(draft)
@@ -358,11 +403,11 @@ def _bylined(items: list[Item], claimed: set[int], headline_first: bool) -> list
         if item.kind != "B" or b in claimed:
             continue
         claimed.add(b)
-        blocks = _body_after(items, claimed, b + 1)
+        blocks, end = _body_after(items, claimed, b + 1)
         if not blocks:
             continue
         draft = Draft("article", b, blocks, byline=item.text or None)
-        h = b - 1 if headline_first else _index(items, blocks[-1][1]) + 1
+        h = b - 1 if headline_first else end
         if _free(items, claimed, h, "T"):
             claimed.add(h)
             draft.headline = items[h].text
@@ -378,9 +423,9 @@ def _unsigned(items: list[Item], claimed: set[int], headline_first: bool) -> lis
         if not _free(items, claimed, r, "R"):
             continue
         before = r - 1 if headline_first and _free(items, claimed, r - 1, "T") else None
-        blocks = _body_after(items, claimed, r)
+        blocks, end = _body_after(items, claimed, r)
         draft = Draft("article", r, blocks)
-        h = before if headline_first else _index(items, blocks[-1][1]) + 1
+        h = before if headline_first else end
         if h is not None and _free(items, claimed, h, "T"):
             claimed.add(h)
             draft.headline = items[h].text
@@ -389,11 +434,16 @@ def _unsigned(items: list[Item], claimed: set[int], headline_first: bool) -> lis
     return drafts
 
 
-def _body_after(items: list[Item], claimed: set[int], i: int) -> list[tuple[str | None, Item]]:
-    """The body starting at item i: a block, then (subheading, block) pairs; claims them."""
+def _body_after(
+    items: list[Item], claimed: set[int], i: int
+) -> tuple[list[tuple[str | None, Item]], int]:
+    """The body starting at item i: a block, then (subheading, block) pairs; claims them.
+
+    Returns the blocks and the index of the item after them.
+    """
     blocks: list[tuple[str | None, Item]] = []
     if not _free(items, claimed, i, "R") or items[i].caption:
-        return blocks
+        return blocks, i
     blocks.append((None, items[i]))
     claimed.add(i)
     i += 1
@@ -403,11 +453,7 @@ def _body_after(items: list[Item], claimed: set[int], i: int) -> list[tuple[str 
         blocks.append((items[i].text, items[i + 1]))
         claimed.update((i, i + 1))
         i += 2
-    return blocks
-
-
-def _index(items: list[Item], item: Item) -> int:
-    return next(k for k, other in enumerate(items) if other is item)
+    return blocks, i
 
 
 def _finish(
