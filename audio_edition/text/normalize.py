@@ -40,6 +40,7 @@ UNITS = {
     "m": "米", "g": "克", "t": "吨", "h": "小时", "℃": "摄氏度", "°C": "摄氏度", "°": "度",
     "㎡": "平方米",
 }  # fmt: skip
+CURRENCIES = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}  # signs before amounts
 # After these, a lone 2 is 两 (两个, 两名, 两万); before 月/日/号/第... it stays 二.
 MEASURE_WORDS = frozenset(
     "个名位项件次家户条所座类种只台辆头亩部篇本张场届批轮期年天周岁点倍成人股支队组套份首块间"
@@ -220,6 +221,16 @@ def _fraction_rule(match: re.Match[str]) -> str:
     return read_cardinal(match.group("b")) + "分之" + read_cardinal(match.group("a"))
 
 
+def _season_rule(match: re.Match[str]) -> str:
+    """2021/22赛季 -> 二零二一至二二赛季."""
+    return read_digits(match.group("a")) + "至" + read_digits(match.group("b"))
+
+
+def _currency_rule(match: re.Match[str]) -> str:
+    """¥100 -> 一百元, $5万 -> 五万美元."""
+    return read_number(match.group("n")) + (match.group("u") or "") + CURRENCIES[match.group("c")]
+
+
 def _signed_rule(match: re.Match[str]) -> str:
     """-5 -> 负五; -5℃ -> 零下五摄氏度."""
     number, unit = match.group("n"), match.group("u") or ""
@@ -238,7 +249,9 @@ _DATE = (
 )
 _TIME = r"(?<!\d)(?P<h>[01]?\d|2[0-4])[:：](?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?(?!\d)"
 _PERCENT = rf"(?:(?P<a>{_NUMBER})%?{_RANGE_SIGN})?(?P<b>{_NUMBER})(?P<sign>[%‰])"
-_SIGNED = rf"(?<![\dA-Za-z])[-－−](?P<n>{_NUMBER})(?P<u>℃|°C|{_UNIT_PATTERN})?(?![A-Za-z])"
+_SIGNED = (  # a minus sign, not a dash after 3点 or a hyphen after a word
+    rf"(?<![\dA-Za-z点分秒时日月年号])[-－−](?P<n>{_NUMBER})(?P<u>℃|°C|{_UNIT_PATTERN})?(?![A-Za-z])"
+)
 _WITH_UNIT = rf"(?P<n>{_NUMBER})\s*(?P<u>℃|°C|°|㎡|(?:{_UNIT_PATTERN})(?![A-Za-z]))"
 _RULES: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
     (re.compile(pattern), reader)
@@ -250,11 +263,15 @@ _RULES: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
         (_PERCENT, _percent_rule),
         (rf"(?<![\d.])(?P<a>{_NUMBER}){_RANGE_SIGN}(?P<b>{_NUMBER})(?![\d.])", _range_rule),
         (r"(?<![\d.近约逾超余多])(?P<y>1\d{3}|20\d{2})年", _year_rule),
+        (r"(?<![\d.])(?P<a>(?:19|20)\d{2})/(?P<b>\d{2})(?![\d.])", _season_rule),
         (r"(?<![\d.])(?P<a>\d+)/(?P<b>\d+)(?![\d.])", _fraction_rule),
+        (rf"(?P<c>[{''.join(CURRENCIES)}])\s*(?P<n>{_NUMBER})(?P<u>[万亿]*)", _currency_rule),
+        (r"\b[Nn][Oo]\.\s*(?=\d)", "第"),  # No.1 -> 第一
         (_SIGNED, _signed_rule),
         (_WITH_UNIT, _unit_rule),
+        (r"(?<=[A-Za-z])\.(?=[A-Za-z0-9])", "点"),  # www.gov.cn, V2.0 read as 点
         (_NUMBER, _number_rule),
-        (r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])", "点"),  # www.gov.cn, V2.0 read as 点
+        (r"(?<=[点分秒])\s*[-~～—–]\s*(?=[零一二三四五六七八九十两])", "到"),  # 8:00-9:30
         (r"[A-Za-z]+", _letters_rule),
     )
 )
