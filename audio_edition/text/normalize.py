@@ -15,7 +15,9 @@ from typing import Any
 
 from audio_edition.text.clean import for_speech
 
-PAUSE_MARKS = "，、。！？"  # the marks the offline engine turns into pauses
+# The pause marks kept in what the offline voice is given. Its text front end skips all
+# punctuation today; the engine maps these to the model's prosodic breaks (#3, #2) for pauses.
+PAUSE_MARKS = "，、。！？"
 STRONG_PAUSES = "。！？"
 READABLE = re.compile("[\u4e00-\u9fa5]")
 # Ideographs in that range the voice cannot say: pypinyin has no reading for the first ten, and
@@ -213,7 +215,9 @@ def _ratio_rule(match: re.Match[str]) -> str:
 
 
 def _unit_rule(match: re.Match[str]) -> str:
-    return read_number(match.group("n")) + UNITS[match.group("u")]
+    """12km -> 十二公里, 2kg -> 两千克."""
+    number = match.group("n")
+    return ("两" if number == "2" else read_number(number)) + UNITS[match.group("u")]
 
 
 def _fraction_rule(match: re.Match[str]) -> str:
