@@ -355,3 +355,30 @@ def test_script_command_errors_are_one_line(tmp_path):
     result = runner.invoke(cli, ["script", str(page), "--lexicon", str(tmp_path / "no.toml")])
     assert result.exit_code == 2
     assert "lexicon" in result.output and "does not exist" in result.output
+
+
+def test_the_offline_voice_says_every_syllable_of_the_spoken_text(scripts, tmp_path):
+    """Real synthesis: a normalised sentence lasts as long as its syllables need (about 0.19 s
+    each, measured), while the same sentence as printed loses its Latin letters."""
+    import asyncio
+    import wave
+
+    from audio_edition.synth.offline import OfflineEngine
+
+    segment = next(s for s in scripts["offline"].segments if "SCI" in s.text)
+    engine = OfflineEngine(workers=1)
+
+    def seconds(text: str) -> float:
+        dest = tmp_path / f"{len(list(tmp_path.iterdir()))}.wav"
+        asyncio.run(engine.synthesize(text, segment.voice, dest))
+        with wave.open(str(dest)) as clip:
+            return clip.getnframes() / clip.getframerate()
+
+    try:
+        spoken, printed = seconds(segment.spoken), seconds(segment.text)
+    finally:
+        engine.close()
+    syllables = len(READABLE.findall(segment.spoken))
+    assert 0.15 < spoken / syllables < 0.25
+    letters = len(normalize("SCIEI"))  # the syllables of the letter names the print loses
+    assert spoken - printed > letters * 0.15
