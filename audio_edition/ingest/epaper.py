@@ -6,11 +6,13 @@ The page is read in three passes:
    (headline, subheading, column label or photo title: short, no sentence punctuation, after a
    finished paragraph) or *body* text.
 2. pieces -> items: consecutive body pieces become one block (blank lines inside mean nothing);
-   a credit at the end of, or on the line after, a block makes it a photo caption.
+   a credit at the end of, or on the line after, a block makes it a photo caption; banners and
+   page furniture (editors, dates, page numbers) are dropped.
 3. items -> articles, under both layouts this newspaper uses: headlines printed after their
    article's body, or before its byline. The layout whose headlines share more words with
-   their bodies wins. Titles no article claims are column labels (they head the articles
-   after them) or, before the first article, the page label, column and page title.
+   their bodies, with fewer made-up headlines and fewer headline-like titles left over, wins.
+   Titles no article claims are column labels (they head the articles after them) or, before
+   the first article, the page label, column and page title (the last of them).
 """
 
 from __future__ import annotations
@@ -38,10 +40,15 @@ BYLINE_MARK = "□"
 AUTHOR_MARK = "◎"
 REPORTER = r"(?:(?:本报|新华社|见习|实习|特约)?(?:记者|通讯员)|本报)"
 NAMES = r"[\u4e00-\u9fff·]{2,5}(?:[ \u3000、]+[\u4e00-\u9fff·]{2,5})*"
-CREDIT = rf"(?:{REPORTER}[ \u3000]*)?{NAMES}[ \u3000]*摄"
+CREDIT = rf"(?:{REPORTER}[ \u3000]*)?{NAMES}[ \u3000]+摄"  # `本报记者 陈春艳 摄`, `马志军 摄`
 CREDIT_LINE = re.compile(rf"^(?:{REPORTER}[ \u3000]*{NAMES}[ \u3000]*)?{CREDIT}$")
 INLINE_CREDIT = re.compile(rf"[ \u3000]+({CREDIT})$")
-BYLINE_LINE = re.compile(rf"^{REPORTER}[ \u3000]*{NAMES}$")
+BYLINE_LINE = re.compile(rf"^(?:{REPORTER}|文|图|文/图|图/文)[/／]?[ \u3000]*{NAMES}$")
+FURNITURE = re.compile(  # page furniture, not article text: editors, dates, page numbers
+    r"^(?:(?:责任|美术)?编辑|版式(?:策划|设计)?|(?:责任)?校对|制图|策划)[:：]"
+    r"|^\d{4}年\d{1,2}月\d{1,2}日(?:[ \u3000]*星期[一二三四五六日天])?$"
+    r"|^第?\d{1,3}版$"
+)
 INDENT_START = re.compile(r"^(?:\u3000{1,2}|[ \t]{2,4})(?=\S)")  # not a centred title
 CONTINUES = "，、；：,;:（(“‘《〈—"  # a line ending in one of these runs on
 SENTENCE_MARKS = "，。、；：,;"  # a title never holds one (unless a byline follows it)
@@ -51,7 +58,10 @@ OPEN_SLACK = FIRST_LINE_SPAN[1]  # characters: a line this close to full width r
 HEADLINE_STOP = "，。？！：；,.?!:;"
 FALLBACK_HEADLINE_CHARS = 16  # characters: a headline made from the text when none is printed
 PAIRING_EXHAUSTIVE_MAX = 6  # photos: try every title-caption pairing up to this many, else greedy
-UNMATCHED_PENALTY = 1.0  # score lost per article whose headline had to be made up
+UNMATCHED_PENALTY = 1.0  # score lost per made-up headline, and per headline left unused
+LABEL_MAX_CHARS = 6  # characters: a page or column label is no longer
+CHAR_WEIGHT = 0.1  # similarity: weight of shared characters beside shared character pairs
+QUOTES = "“”‘’《》「」"
 
 
 @dataclass
@@ -143,7 +153,7 @@ def _special(line: str, junk: bool) -> Item | None:
         return Item("C", text=_spaced(line))
     if BYLINE_LINE.match(line):
         return Item("B", text=_spaced(line))
-    if junk and not any(mark in line for mark in SENTENCE_MARKS):
+    if junk and not any(mark in line for mark in SENTENCE_MARKS) or FURNITURE.match(line):
         return Item("X", text=line)
     return None
 
@@ -173,7 +183,7 @@ def _items(pieces: list[Item]) -> list[Item]:
                 items[-1].credit = piece.text
             elif piece.kind == "B" and items and items[-1].kind == "B":  # a two-line byline
                 items[-1].text += " " + piece.text
-            else:
+            elif piece.kind != "X":  # banners and page furniture are dropped
                 items.append(piece)
             continue
         after = pieces[i + 1].kind if i + 1 < len(pieces) else None
@@ -312,7 +322,15 @@ def _assemble(items: list[Item], headline_first: bool) -> tuple[float, list[Draf
             score -= UNMATCHED_PENALTY
         else:
             score += similarity(draft.headline, draft.text())
+    for k, item in enumerate(items):  # a title left over must look like a label
+        if item.kind == "T" and k not in claimed and not _label_like(item.text):
+            score -= UNMATCHED_PENALTY
     return score, sorted(drafts, key=lambda d: d.start), claimed
+
+
+def _label_like(text: str) -> bool:
+    """Page and column labels are a few characters, without the space of a headline."""
+    return len(text) <= LABEL_MAX_CHARS and " " not in text
 
 
 def _free(items: list[Item], claimed: set[int], i: int, kind: str) -> bool:
@@ -330,7 +348,10 @@ def _photos(items: list[Item], claimed: set[int]) -> list[Draft]:
         captions: list[int] = []
         titles: list[int] = []
         while i < len(items) and (items[i].caption or items[i].kind in ("T", "C")):
-            (captions if items[i].caption else titles if items[i].kind == "T" else []).append(i)
+            if items[i].caption:
+                captions.append(i)
+            elif items[i].kind == "T":
+                titles.append(i)
             i += 1
         texts = {c: join_lines([ln.text for ln in items[c].lines]) for c in captions}
         pairs = _best_pairing([items[t].text for t in titles], [texts[c] for c in captions])
@@ -482,24 +503,14 @@ def _finish(
 def _article(draft: Draft, column: str | None) -> Article:
     sections: list[Section] = []
     for heading, block in draft.blocks:
-        if block.caption:
-            paragraphs = [join_lines([ln.text for ln in block.lines])]
+        if block.caption:  # a caption is one paragraph, whatever its line widths
+            paragraphs = [p for p in [join_lines([ln.text for ln in block.lines])] if p]
         else:
             paragraphs = split_paragraphs(block.lines)
-        if heading is None and sections:
-            sections[-1] = Section(
-                sections[-1].heading, sections[-1].paragraphs + tuple(paragraphs)
-            )
-        else:
+        if paragraphs:
             sections.append(Section(heading, tuple(paragraphs)))
     headline = draft.headline or _made_up_headline(draft.text())
-    return Article(
-        kind=draft.kind,
-        headline=headline,
-        byline=draft.byline,
-        column=column,
-        sections=tuple(s for s in sections if s.paragraphs),
-    )
+    return Article(draft.kind, headline, draft.byline, column, tuple(sections))
 
 
 def _made_up_headline(text: str) -> str:
@@ -509,11 +520,12 @@ def _made_up_headline(text: str) -> str:
 
 
 def similarity(title: str, text: str) -> float:
-    """How much of a title's wording (CJK character pairs, else characters) a text contains."""
-    chars = [c for c in title if not c.isspace() and c not in "“”‘’《》「」"]
+    """How much of a title's wording a text holds: the share of its character pairs found in
+    the text, plus a tenth of the share of its characters (which breaks ties)."""
+    chars = [c for c in title if not c.isspace() and c not in QUOTES]
+    if not chars:
+        return 0.0
     pairs = {a + b for a, b in zip(chars, chars[1:], strict=False)}
-    if not pairs:
-        return sum(c in text for c in chars) / max(len(chars), 1) * 0.5
-    return sum(p in text for p in pairs) / len(pairs) + 0.1 * sum(c in text for c in chars) / len(
-        chars
-    )
+    char_share = sum(c in text for c in chars) / len(chars)
+    pair_share = sum(p in text for p in pairs) / len(pairs) if pairs else char_share
+    return pair_share + CHAR_WEIGHT * char_share
