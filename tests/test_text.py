@@ -308,6 +308,10 @@ def test_lexicon_matches_longest_terms_first_and_only_whole_words() -> None:
     assert lexicon.apply("呼铁职工") == "呼市铁路职工"
     assert lexicon.apply("长江边的江") == "长江边的疆"  # not inside the word 长江
     assert Lexicon().apply("呼铁中院") == "呼铁中院"
+    latin = Lexicon({"SCI": "科学引文索引", "APP": "应用程序", "58同城": "五八同城网"})
+    assert latin.apply("其中SCI论文，SCIENCE杂志") == "其中科学引文索引论文，SCIENCE杂志"
+    assert latin.apply("下载APP后") == "下载应用程序后"
+    assert latin.apply("结合58同城线上资源") == "结合五八同城网线上资源"
 
 
 def test_lexicon_file_errors_say_what_to_fix(tmp_path) -> None:

@@ -8,6 +8,7 @@ jieba word boundaries, longest first, so a term is never replaced inside another
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from audio_edition.profile import VOICES_DIR
 from audio_edition.text.words import base_tokenizer, cut, tokenizer_with
 
 MAX_TERM_LENGTH = 40  # characters; longer "terms" are sentences, not words
+_ALNUM = re.compile(r"[0-9A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,25 @@ class Lexicon:
         return "".join(out)
 
     def _match_at(self, words: list[str], start: int) -> int | None:
-        """The end index of the longest run of words from `start` that is a term."""
+        """The end index of the longest run of words from `start` that is a term (and not part
+        of a longer Latin word or number: SCI is not replaced in SCIENCE)."""
+        before = words[start - 1][-1:] if start else ""
         best, joined = None, ""
         for end in range(start, len(words)):
             joined += words[end]
             if len(joined) > self._longest:
                 break
-            if joined in self.entries:
+            after = words[end + 1][:1] if end + 1 < len(words) else ""
+            if joined in self.entries and not (
+                _glued(before, joined[0]) or _glued(joined[-1], after)
+            ):
                 best = end + 1
         return best
+
+
+def _glued(left: str, right: str) -> bool:
+    """True when two characters belong to one Latin word or number."""
+    return bool(_ALNUM.match(left) and _ALNUM.match(right))
 
 
 def default_lexicon_path() -> Path:
