@@ -1,0 +1,455 @@
+"""Mastering on real audio: the offline voice's clips, real ffmpeg, the MP3 read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import wave
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mutagen.id3 import ID3, CTOCFlags
+from mutagen.mp3 import MP3, BitrateMode
+
+from audio_edition.errors import AudioError, ConfigError, InputError
+from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
+from audio_edition.master.assemble import SAMPLE_RATE, assemble
+from audio_edition.master.checks import plausible_duration
+from audio_edition.master.cover import COVER_PX, default_cover
+from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
+from audio_edition.master.limiter import limited_pcm16
+from audio_edition.master.loudness import integrated_loudness, measure_file
+from audio_edition.master.sting import chime
+from audio_edition.model import Chapter, Clip, Script, Segment, Voice
+from audio_edition.profile import load_profile
+from audio_edition.publish.chapters import write_chapters_json
+from audio_edition.publish.transcript import write_vtt
+from audio_edition.synth.cache import ClipCache, write_wav
+from audio_edition.synth.offline import OfflineEngine
+from audio_edition.synth.runner import synthesize_all
+
+BAKER = Voice(engine="offline", name="baker")
+TAGS = EpisodeTags(title="赤峰日报 2020-06-30", publication="赤峰日报", date=dt.date(2020, 6, 30))
+CHAPTERS = (  # (id, title, sting, url, [(role, sentence)])
+    (
+        "intro",
+        "本期导读",
+        "edition",
+        None,
+        [("intro", "这里是赤峰日报有声版。"), ("intro", "今天为您播报两篇文章。")],
+    ),
+    (
+        "a1",
+        "党建引领产业发展共同体",
+        "article",
+        "https://example.com/a1",
+        [
+            ("headline", "党建引领产业发展共同体。"),
+            (
+                "body",
+                "在快手短视频平台上，一位笤帚大妈凭着高超的扫帚绑扎手艺吸引了两万多粉丝的关注，"
+                "她就是来自赤峰市巴林左旗的贾殿荣老人。",
+            ),
+            ("body", "巴林左旗是全国最大的扫帚苗交易市场。"),
+        ],
+    ),
+    (
+        "a2",
+        "强化引领 凝聚脱贫攻坚新动能",
+        "article",
+        None,
+        [
+            ("headline", "强化引领，凝聚脱贫攻坚新动能。"),
+            ("body", "马鞍山村现在是小有名气的网红村。"),
+        ],
+    ),
+    ("outro", "结束语", None, None, [("outro", "感谢收听，我们明天再见。")]),
+)  # fmt: skip
+
+
+def make_script(chapters=CHAPTERS) -> Script:
+    return Script(
+        chapters=tuple(
+            Chapter(
+                id=cid,
+                title=title,
+                segments=tuple(Segment(role, text, text, 400, BAKER) for role, text in sentences),
+                sting=sting,
+                url=url,
+            )
+            for cid, title, sting, url, sentences in chapters
+        ),
+        engine="offline",
+    )
+
+
+@pytest.fixture(scope="session")
+def voice_clips(tmp_path_factory):
+    """The offline voice's clips of make_script(), synthesised once per session."""
+    script = make_script()
+    report = synthesize_all(
+        script.segments,
+        OfflineEngine(),
+        ClipCache(tmp_path_factory.mktemp("clips")),
+        progress=False,
+    )
+    return script, report.clips
+
+
+@pytest.fixture(scope="session")
+def episode(voice_clips, tmp_path_factory):
+    """The mastered episode with its transcript and chapters file."""
+    script, clips = voice_clips
+    folder = tmp_path_factory.mktemp("episode")
+    audio = master_episode(script, clips, load_profile(), folder / "episode.mp3", TAGS)
+    write_vtt(audio, folder / "transcript.vtt")
+    write_chapters_json(audio, folder / "chapters.json")
+    return audio, folder
+
+
+def decode(path: Path, start_s: float = 0.0, seconds: float | None = None) -> np.ndarray:
+    """Mono float samples of an audio file (or a part of it) at 24 kHz, decoded by ffmpeg."""
+    part = ["-ss", f"{start_s:.3f}"] + (["-t", f"{seconds:.3f}"] if seconds else [])
+    raw, _ = run_ffmpeg(
+        ["-i", str(path), *part, "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"],
+        what="decode",
+    )
+    return np.frombuffer(raw, "<f4")
+
+
+def ebur128(path: Path, start_s: float, seconds: float) -> float:
+    """ffmpeg's integrated loudness of a part of a file."""
+    _, log = run_ffmpeg(
+        ["-i", str(path), "-ss", f"{start_s:.3f}", "-t", f"{seconds:.3f}"]
+        + ["-af", "ebur128", "-f", "null", "-"],
+        what="measure",
+    )
+    return float(re.search(r"Summary:.*?I:\s*(\S+) LUFS", log, re.S).group(1))
+
+
+# --- the episode: chapters, tags, loudness ----------------------------------------------------
+
+
+def test_chapters_read_back_in_order_covering_the_file(episode):
+    audio, _ = episode
+    chapters = read_chapters(audio.path)
+    assert [c.id for c in chapters] == ["ch0", "ch1", "ch2", "ch3"]
+    assert [c.title for c in chapters] == [c[1] for c in CHAPTERS]
+    assert [c.url for c in chapters] == [None, "https://example.com/a1", None, None]
+    assert chapters[0].start_ms == 0
+    for before, after in zip(chapters, chapters[1:], strict=False):
+        assert before.end_ms == after.start_ms > before.start_ms
+    assert chapters[-1].end_ms == audio.duration_ms
+    info = MP3(audio.path).info
+    assert abs(info.length * 1000 - audio.duration_ms) < 100  # the file is as long as its chapters
+    toc = ID3(audio.path).getall("CTOC")
+    assert len(toc) == 1 and toc[0].element_id == "toc"
+    assert toc[0].flags == CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
+    assert toc[0].child_element_ids == ["ch0", "ch1", "ch2", "ch3"]
+
+
+def test_mp3_is_speech_cbr_with_a_lame_header_and_exact_size(episode):
+    audio, _ = episode
+    data = audio.path.read_bytes()
+    assert audio.size_bytes == len(data)
+    info = MP3(audio.path).info
+    assert (info.channels, info.sample_rate, info.bitrate) == (1, 24_000, 48_000)
+    assert info.bitrate_mode == BitrateMode.CBR  # known only from the Xing "Info" header
+    tag_end = ID3(audio.path).size
+    assert b"Info" in data[tag_end : tag_end + 200]
+    assert not [p for p in audio.path.parent.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_tags_name_the_episode_with_a_cover(episode):
+    audio, _ = episode
+    tags = ID3(audio.path)
+    assert tags.version[:2] == (2, 4)
+    assert str(tags["TIT2"]) == TAGS.title
+    assert str(tags["TALB"]) == str(tags["TPE1"]) == "赤峰日报"
+    assert str(tags["TDRC"]) == "2020-06-30"
+    cover = tags.getall("APIC")[0]
+    assert cover.mime == "image/png" and cover.type == 3
+    assert cover.data == default_cover("赤峰日报")
+
+
+def test_loudness_and_true_peak_on_target(episode):
+    audio, _ = episode
+    measured = measure_file(audio.path)
+    assert -17.0 <= measured.integrated_lufs <= -15.0
+    assert measured.true_peak_db <= -1.0
+
+
+def test_stings_are_as_loud_as_the_speech_around_them(episode):
+    audio, _ = episode
+    script = make_script()
+    for chapter, timing in zip(script.chapters, audio.chapters, strict=True):
+        if not chapter.sting:
+            continue
+        first = next(s for s in audio.segments if s.text == chapter.segments[0].text)
+        sting_s = (first.start_ms - timing.start_ms - MasterSettings().sting_gap_ms) / 1000
+        sting = ebur128(audio.path, timing.start_ms / 1000, sting_s)
+        speech_s = min(10.0, (timing.end_ms - first.start_ms) / 1000)  # up to the next sting
+        speech = ebur128(audio.path, first.start_ms / 1000, speech_s)
+        assert abs(sting - speech) <= 3.0, (chapter.id, sting, speech)
+
+
+def test_transcript_and_chapters_json_agree_with_the_chap_frames(episode):
+    audio, folder = episode
+    chap = read_chapters(audio.path)
+    document = json.loads((folder / "chapters.json").read_text("utf-8"))
+    assert document["version"] == "1.2.0"
+    assert [c["title"] for c in document["chapters"]] == [c.title for c in chap]
+    assert document["chapters"][1]["url"] == "https://example.com/a1"
+    assert "url" not in document["chapters"][0]
+    for entry, frame in zip(document["chapters"], chap, strict=True):
+        assert abs(entry["startTime"] * 1000 - frame.start_ms) <= 50
+
+    cues = parse_vtt((folder / "transcript.vtt").read_text("utf-8"))
+    spoken = make_script().segments
+    joined, current = [], ""
+    for _, _, text in cues:
+        current += text.replace("\n", "")
+        if current == spoken[len(joined)].text:
+            joined.append(current)
+            current = ""
+    assert joined == [s.text for s in spoken]  # every sentence, in order, whole
+    for start, end, _ in cues:  # each cue is heard inside its chapter
+        inside = [c for c in chap if c.start_ms <= start < end <= c.end_ms]
+        assert len(inside) == 1
+
+
+def parse_vtt(text: str) -> list[tuple[int, int, str]]:
+    assert text.startswith("WEBVTT\n\n")
+
+    def ms(stamp: str) -> int:
+        h, m, s = stamp.split(":")
+        return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
+
+    cues = []
+    for block in text.strip().split("\n\n")[1:]:
+        timing, *lines = block.split("\n")
+        start, end = timing.split(" --> ")
+        cues.append((ms(start), ms(end), "\n".join(lines)))
+    return cues
+
+
+def test_each_segment_is_timed_from_its_clip(episode, voice_clips):
+    audio, _ = episode
+    _, clips = voice_clips
+    for timing, clip in zip(audio.segments, clips, strict=True):
+        assert abs((timing.end_ms - timing.start_ms) - clip.duration_ms) <= 1
+    samples = decode(audio.path)
+    for timing in audio.segments:  # voice where a segment is, silence in its pause
+        during = samples[timing.start_ms * 24 : timing.end_ms * 24]
+        pause = samples[(timing.end_ms + 100) * 24 : (timing.end_ms + 300) * 24]
+        assert np.sqrt(np.mean(during**2)) > 30 * (np.sqrt(np.mean(pause**2)) + 1e-5)
+
+
+def test_the_same_input_gives_the_same_bytes(episode, voice_clips, tmp_path):
+    audio, _ = episode
+    script, clips = voice_clips
+    again = master_episode(script, clips, load_profile(), tmp_path / "again.mp3", TAGS)
+    assert again.path.read_bytes() == audio.path.read_bytes()
+
+
+# --- stings -------------------------------------------------------------------------------------
+
+
+def test_built_in_stings_are_chimes_that_differ():
+    edition, article = chime("edition", SAMPLE_RATE), chime("article", SAMPLE_RATE)
+    assert np.array_equal(edition, chime("edition", SAMPLE_RATE))  # deterministic
+    for sting in (edition, article):
+        assert 1.0 <= len(sting) / SAMPLE_RATE <= 2.0
+        head = np.sqrt(np.mean(sting[: SAMPLE_RATE // 4] ** 2))
+        tail = np.sqrt(np.mean(sting[-SAMPLE_RATE // 10 :] ** 2))
+        assert tail < head / 5  # it rings out, it is not a cut-off beep
+        assert abs(sting[0]) < 0.01 and abs(sting[-1]) < 0.01  # no clicks
+    spectra = [np.abs(np.fft.rfft(s[:SAMPLE_RATE]))[: SAMPLE_RATE // 2] for s in (edition, article)]
+    for spectrum in spectra:  # several partials, not one tone
+        assert np.sum(spectrum > spectrum.max() / 10) > 10
+    assert spectra[0].argmax() != spectra[1].argmax()  # different notes
+
+
+def test_a_user_sting_file_replaces_the_chime(voice_clips, tmp_path):
+    script, clips = voice_clips
+    user = tmp_path / "sting.mp3"  # any format: an MP3 tone of 0.8 s at 44.1 kHz
+    subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=330:d=0.8:r=44100"]
+        + ["-c:a", "libmp3lame", str(user)],
+        check=True,
+    )
+    profile = load_profile()
+    profile = replace(profile, stings={"edition": None, "article": user})
+    audio = master_episode(script, clips, profile, tmp_path / "user.mp3", TAGS)
+    article = audio.chapters[1]
+    first = next(s for s in audio.segments if s.chapter_index == 1)
+    sting_ms = first.start_ms - article.start_ms - MasterSettings().sting_gap_ms
+    assert abs(sting_ms - 800) <= 30  # the user's 0.8 s, decoded (a little MP3 padding)
+    part = decode(audio.path, article.start_ms / 1000 + 0.1, 0.5)
+    spectrum = np.abs(np.fft.rfft(part))
+    assert abs(np.fft.rfftfreq(len(part), 1 / SAMPLE_RATE)[spectrum.argmax()] - 330) < 5
+    intro = audio.chapters[0]
+    assert audio.segments[0].start_ms - intro.start_ms > 1300  # the edition chime stays
+
+
+def test_a_missing_user_sting_is_a_config_error(voice_clips, tmp_path):
+    script, clips = voice_clips
+    profile = replace(load_profile(), stings={"edition": tmp_path / "nope.wav", "article": None})
+    with pytest.raises(ConfigError, match="nope.wav does not exist"):
+        master_episode(script, clips, profile, tmp_path / "x.mp3", TAGS)
+    assert not list(tmp_path.iterdir())
+
+
+# --- a guard against bad clips, and many clips --------------------------------------------------
+
+
+def tone_clip(path: Path, seconds: float, rate: int = SAMPLE_RATE, channels: int = 1) -> Clip:
+    """A speech-like clip: a 150 Hz buzz with harmonics, syllable-modulated, at ~-20 LUFS."""
+    t = np.arange(round(seconds * rate)) / rate
+    buzz = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 12))
+    samples = 0.12 * buzz * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype("<i2")
+        out.writeframes(np.repeat(pcm, channels).tobytes())
+    return Clip(path=path, frames=len(t), sample_rate=rate)
+
+
+def small_script(count: int, sting: str | None = "article") -> Script:
+    segments = tuple(Segment("body", f"第{i}句。", f"第{i}句。", 250, BAKER) for i in range(count))
+    return Script((Chapter("only", "唯一的文章", segments, sting=sting),), engine="offline")
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("missing", "is missing"),
+        ("garbage", "is not a PCM WAV file"),
+        ("16k", "is 16000 Hz, 1 channel"),
+        ("stereo", "2 channel"),
+        ("empty", "is empty"),
+        ("truncated", "is truncated"),
+    ],
+)
+def test_a_bad_clip_is_refused_naming_its_segment(tmp_path, damage, message):
+    clips = [tone_clip(tmp_path / f"{i}.wav", 0.5) for i in range(3)]
+    bad = tmp_path / "1.wav"
+    if damage == "missing":
+        bad.unlink()
+    elif damage == "garbage":
+        bad.write_bytes(b"RIFF not really a wave file" * 10)
+    elif damage in ("16k", "stereo"):
+        rate, channels = (16_000, 1) if damage == "16k" else (SAMPLE_RATE, 2)
+        clips[1] = replace(tone_clip(bad, 0.5, rate, channels), sample_rate=SAMPLE_RATE)
+    elif damage == "empty":
+        write_wav(bad, np.zeros(0, np.int16), SAMPLE_RATE)
+    else:
+        bad.write_bytes(bad.read_bytes()[:-1000])
+    out = tmp_path / "out" / "episode.mp3"
+    out.parent.mkdir()
+    with pytest.raises(AudioError, match=message) as error:
+        master_episode(small_script(3), clips, load_profile(), out, TAGS)
+    assert "segment 2 of chapter 'only' ('第1句。')" in str(error.value)
+    assert not list(out.parent.iterdir())  # nothing written
+
+
+def test_many_clips_are_laid_end_to_end_exactly(tmp_path):
+    lengths = [0.2 + (i % 7) * 0.05 for i in range(300)]
+    clips = [tone_clip(tmp_path / f"{i}.wav", s) for i, s in enumerate(lengths)]
+    episode = assemble(small_script(300), clips, {"article": 24_000}, sting_gap_ms=300)
+    position = 24_000 + 7_200  # the sting, then its gap (frames)
+    for timing, clip in zip(episode.segments, clips, strict=True):
+        assert timing.start_ms == round(position / 24)
+        position += clip.frames
+        assert timing.end_ms == round(position / 24)
+        position += 6_000  # 250 ms
+    assert len(episode.samples) == position
+    assert episode.chapters[0].start_ms == 0 and episode.chapters[0].end_ms == round(position / 24)
+
+
+def test_one_chapter_episode_without_sting(tmp_path):
+    clips = [tone_clip(tmp_path / f"{i}.wav", 1.5) for i in range(4)]
+    audio = master_episode(
+        small_script(4, sting=None), clips, load_profile(), tmp_path / "one.mp3", TAGS
+    )
+    (chapter,) = read_chapters(audio.path)
+    assert (chapter.start_ms, chapter.end_ms) == (0, audio.duration_ms)
+    assert audio.segments[0].start_ms == 0
+    assert -17.0 <= measure_file(audio.path).integrated_lufs <= -15.0
+
+
+# --- loudness, limiter, cover, settings, checks -------------------------------------------------
+
+
+def test_numpy_loudness_agrees_with_ebur128(tmp_path):
+    clip = tone_clip(tmp_path / "tone.wav", 6.0)
+    with wave.open(str(clip.path)) as wav:
+        samples = np.frombuffer(wav.readframes(clip.frames), "<i2") / 32768.0
+    ours = integrated_loudness(samples, SAMPLE_RATE)
+    assert abs(ours - measure_file(clip.path).integrated_lufs) <= 0.1
+
+
+def test_limiter_holds_the_true_peak_ceiling(tmp_path):
+    rng = np.random.default_rng(7)
+    t = np.arange(SAMPLE_RATE * 4) / SAMPLE_RATE
+    bursts = rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 3 * t) > 0.3)
+    signal = (0.2 * bursts + 0.3 * np.sin(2 * np.pi * 5_900 * t)).astype(np.float32)
+    pcm = tmp_path / "limited.wav"
+    data = b"".join(bytes(c) for c in limited_pcm16(signal, 6.0, -3.0, SAMPLE_RATE))
+    write_wav(pcm, np.frombuffer(data, "<i2"), SAMPLE_RATE)
+    assert measure_file(pcm).true_peak_db <= -3.0 + 0.1  # ebur128 rounds to 0.1 dB
+    loud = np.frombuffer(data, "<i2")[: SAMPLE_RATE // 10]
+    assert np.abs(loud).max() > 0.5 * 32768  # limited, not just turned down
+
+
+def test_default_cover_is_a_deterministic_square_png():
+    png = default_cover("赤峰日报")
+    assert png.startswith(b"\x89PNG") and png == default_cover("赤峰日报")
+    assert int.from_bytes(png[16:20], "big") == int.from_bytes(png[20:24], "big") == COVER_PX
+    assert default_cover("人民日报") != png
+
+
+def test_a_bad_user_cover_is_refused(voice_clips, tmp_path):
+    script, clips = voice_clips
+    small = tmp_path / "small.png"
+    small.write_bytes(default_cover("x", size=600))
+    with pytest.raises(InputError, match="600x600 px"):
+        master_episode(
+            script, clips, load_profile(), tmp_path / "x.mp3", replace(TAGS, cover=small)
+        )
+
+
+def test_settings_are_validated():
+    with pytest.raises(ConfigError, match="bitrate 44"):
+        MasterSettings(bitrate_kbps=44)
+    with pytest.raises(ConfigError, match="true peak"):
+        MasterSettings(true_peak_db=1.0)
+
+
+def test_ffmpeg_failure_carries_its_stderr():
+    with pytest.raises(AudioError, match="ffmpeg could not decode: .*no_such_file") as error:
+        run_ffmpeg(["-i", "no_such_file.wav", "-f", "null", "-"], what="decode")
+    assert isinstance(error.value.__cause__, subprocess.CalledProcessError)
+    assert "no_such_file" in error.value.__cause__.stderr
+
+
+@pytest.mark.parametrize(
+    "spoken, seconds, plausible",
+    [
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 3.3, True),  # the voice's own pace
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 1.7, True),  # rate +100 %
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 0.4, False),  # truncated
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 30.0, False),  # runaway
+        ("好。", 0.36, True),
+        ("好。", 0.0, False),  # empty
+        ("全市1082个。", 2.0, True),  # digits are read too
+    ],
+)
+def test_plausible_duration(spoken, seconds, plausible):
+    assert plausible_duration(spoken, round(seconds * 24_000), 24_000) is plausible
