@@ -14,9 +14,10 @@ $AUDIO_EDITION_EDGE_VOICES_URL point here (`EdgeStandIn.env()`):
 
 The audio is real MP3 (48 kb/s CBR, 24 kHz mono, no bit reservoir, so every 144-byte frame decodes
 on its own): a slice, as long as the text takes to say at CHARS_PER_S, of a tape made once by
-ffmpeg. Faults are injected per `Fault`; `down()` and `up()` close and reopen the port. The
-server runs on 127.0.0.1 in a daemon thread with its own event loop, answers at most
-MAX_REQUESTS requests and stops by itself after LIFETIME_S.
+ffmpeg. Faults are injected per `Fault`; `down()` and `up()` close and reopen the port, and
+`down_after` closes it by itself after that many websocket connections (a service that goes
+away in the middle of a build). The server runs on 127.0.0.1 in a daemon thread with its own
+event loop, answers at most MAX_REQUESTS requests and stops by itself after LIFETIME_S.
 """
 
 from __future__ import annotations
@@ -132,9 +133,11 @@ class EdgeStandIn:
         latency_s: float = 0.0,
         fault: Fault | None = None,
         voices: list[dict[str, Any]] | None = None,
+        down_after: int | None = None,
     ) -> None:
         self.latency_s = latency_s
         self.fault = fault
+        self.down_after = down_after  # answer this many connections, then close the port
         self.voices = VOICES if voices is None else voices
         self.connections = 0  # websocket handshakes, failed ones included
         self.voice_list_requests = 0
@@ -246,6 +249,8 @@ class EdgeStandIn:
             return web.Response(status=400)
         if number > MAX_REQUESTS:
             return web.Response(status=503, text="stand-in request limit reached")
+        if number == self.down_after:
+            await self._close_site()  # this one is still answered; the next ones are refused
         fault = self.fault
         if fault is not None and fault.kind == "status" and number % fault.every == 0:
             self.injected.append(("status", str(number)))

@@ -282,3 +282,68 @@ def test_voices_command_lists_edge_and_offline_voices(stand_in):
     assert down.exit_code == 1
     assert down.output.startswith("Error: cannot reach Microsoft's speech service")
     assert "--engine offline" in down.output and down.output.count("\n") == 1
+
+
+# --- through the build command ---
+
+ARTICLE = """\
+# 党建引领产业发展共同体
+
+□本报记者 白丹
+
+巴林左旗是全国最大的扫帚苗交易市场。旗委组织村民重拾“老本行”。
+
+新建加工厂40家，全产业链参与人数达到8万人。带动了9138名贫困人口实现了稳定脱贫。
+
+像这样的共同体在赤峰市有141个。覆盖了全市2059个嘎查村党组织。
+"""
+
+
+def build_args(inputs, out: Path) -> list[str]:
+    return ["build", *map(str, inputs), "-o", str(out), "--engine", "edge", "--date", "2026-11-29"]
+
+
+def test_sample_page_builds_completely_with_every_fifth_request_failing_once(
+    stand_in, sample_page, tmp_path
+):
+    server = stand_in(fault=Fault("drop", every=5))  # closed mid-audio: the silent truncation
+    runner = CliRunner()
+    args = build_args([sample_page], tmp_path)
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    distinct = len(server.texts)
+    assert len(server.injected) == distinct // 5 > 10
+    assert summary["synthesized"] == distinct and summary["retried"] == distinct // 5
+    assert summary["fallbacks"] == [] and server.protocol_errors == []
+    plan = json.loads(runner.invoke(cli, ["plan", *args[1:], "--json"]).output)
+    assert plan["to_synthesize"] == 0 and plan["total_clips"] >= distinct  # every sentence made
+    clips = [read_clip(p) for p in (tmp_path / ".cache").rglob("*.wav")]
+    assert len(clips) == distinct and all(clips)
+    heard_s = sum(c.duration_ms for c in clips) / 1000
+    assert summary["episodes"][0]["duration_s"] >= heard_s  # all of them, plus pauses and stings
+
+
+def test_build_when_the_service_goes_away_fails_in_one_line_and_resumes(stand_in, tmp_path):
+    article = tmp_path / "article.md"
+    article.write_text(ARTICLE, encoding="utf-8")
+    out = tmp_path / "out"
+    server = stand_in(down_after=3)
+    runner = CliRunner()
+    failed = runner.invoke(cli, [*build_args([article], out), "--concurrency", "2"])
+    assert failed.exit_code == 1
+    assert failed.output == (
+        f"Error: cannot reach Microsoft's speech service at 127.0.0.1:{server.port} "
+        "(connection refused): check the network, or build with --engine offline, which needs "
+        "none; the 3 clips already made are cached, so running the build again resumes\n"
+    )
+    written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    clips = [p for p in written if p.suffix == ".wav"]
+    assert len(clips) == 3 and all(read_clip(out / p) for p in clips)
+    assert [p for p in written if p not in clips] in ([], [Path(".lock")])  # nothing else
+    server.up()
+    resumed = runner.invoke(cli, [*build_args([article], out), "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    summary = json.loads(resumed.output)
+    assert summary["reused"] == 3 and summary["synthesized"] == len(server.texts) - 3
+    assert sum(server.texts.values()) == len(server.texts)  # nothing was read twice
