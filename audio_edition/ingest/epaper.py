@@ -203,8 +203,8 @@ def _items(pieces: list[Item]) -> list[Item]:
 
 
 def _unglue_titles(pieces: list[Item]) -> list[Item]:
-    """Split off titles printed right under body text, with no blank line, above a byline
-    (or a banner, or at the end of the page).
+    """Split off titles printed right under body text, with no blank line, where an article
+    ends.
 
     The title is a run's last line (or two) when they hold no sentence punctuation and the
     line above them ends a sentence.
@@ -212,7 +212,7 @@ def _unglue_titles(pieces: list[Item]) -> list[Item]:
     out: list[Item] = []
     for piece, following in zip(pieces, [*pieces[1:], None], strict=True):
         lines = piece.lines
-        if piece.kind == "?" and (following is None or following.kind in ("B", "A", "X")):
+        if piece.kind == "?" and _ends_a_story(following):
             for n in range(1, min(TITLE_MAX_LINES, len(lines))):
                 title = lines[-n:]
                 if ends_sentence(lines[-n - 1].text) and all(_bare(ln) for ln in title):
@@ -223,6 +223,15 @@ def _unglue_titles(pieces: list[Item]) -> list[Item]:
         else:
             out.append(piece)
     return out
+
+
+def _ends_a_story(following: Item | None) -> bool:
+    """Whether what follows a run shows that an article ends there: the page's end, a byline,
+    an author, a banner, or a short run without sentence punctuation (a label or title)."""
+    if following is None or following.kind in ("B", "A", "X", "T"):
+        return True
+    lines = following.lines
+    return following.kind == "?" and len(lines) <= TITLE_MAX_LINES and all(map(_bare, lines))
 
 
 def _bare(line: PageLine) -> bool:
