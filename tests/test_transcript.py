@@ -1,0 +1,112 @@
+"""The WebVTT transcript and the chapters JSON, from hand-made timings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audio_edition.model import ChapterTiming, MasteredAudio, SegmentTiming
+from audio_edition.publish.chapters import write_chapters_json
+from audio_edition.publish.transcript import (
+    LINE_WIDTH,
+    segment_cues,
+    timestamp,
+    vtt_text,
+    width,
+    wrap,
+    write_vtt,
+)
+
+LONG = (
+    "在快手短视频平台上，一位“笤帚大妈”凭着高超的扫帚绑扎手艺吸引了两万多粉丝的关注，"
+    "她就是来自赤峰市巴林左旗的贾殿荣老人。半年来，她制作的工艺扫帚在快手上销量达到1500余件，"
+    "累计收益3万余元。"
+)
+
+
+def audio(segments=(), chapters=()) -> MasteredAudio:
+    return MasteredAudio(Path("x.mp3"), 1, 10_000, tuple(chapters), tuple(segments))
+
+
+def test_lines_fit_captions_and_keep_every_character():
+    lines = wrap(LONG)
+    assert "".join(lines) == LONG
+    assert all(width(line) <= LINE_WIDTH + 1 for line in lines)  # + a closing mark kept on
+    assert len(lines) >= 4
+
+
+def test_lines_break_after_punctuation_and_never_start_with_it():
+    lines = wrap(LONG)
+    assert lines[1].endswith("，")  # "…两万多粉丝的关注，" breaks at its comma
+    for line in lines[1:]:
+        assert line[0] not in "，。、；：！？”」）"
+    for line in lines[:-1]:
+        assert line[-1] not in "“「（"
+
+
+def test_latin_words_and_numbers_are_not_cut():
+    lines = wrap(
+        "据统计，全市共有2059个嘎查村党组织参与了APP推广和SCI论文发表工作，覆盖率达到98.5%以上"
+    )
+    joined = " ".join(lines)
+    for word in ("2059", "APP", "SCI", "98.5%"):
+        assert word in joined
+
+
+def test_a_long_sentence_becomes_consecutive_cues_over_its_time():
+    segment = SegmentTiming(0, 0, 2_000, 14_000, "body", LONG)
+    cues = list(segment_cues(segment))
+    assert len(cues) >= 2
+    assert cues[0][0] == 2_000 and cues[-1][1] == 14_000
+    for (_, end, _), (start, _, _) in zip(cues, cues[1:], strict=False):
+        assert end == start  # consecutive, no gap or overlap
+    assert all(len(lines) <= 2 for _, _, lines in cues)
+    durations = [end - start for start, end, _ in cues]
+    widths = [sum(width(line) for line in lines) for _, _, lines in cues]
+    for duration, cue_width in zip(durations, widths, strict=True):  # time follows length
+        assert abs(duration / 12_000 - cue_width / sum(widths)) < 0.01
+
+
+def test_vtt_document_escapes_and_times_each_segment(tmp_path):
+    segments = [
+        SegmentTiming(0, 0, 0, 1_500, "headline", "R&D <b>标题</b> -->"),
+        SegmentTiming(0, 1, 3_600_250, 3_601_999, "body", "第二句。"),
+    ]
+    write_vtt(audio(segments), tmp_path / "t.vtt")
+    text = (tmp_path / "t.vtt").read_text("utf-8")
+    assert text == (
+        "WEBVTT\n\n"
+        "00:00:00.000 --> 00:00:01.500\nR&amp;D &lt;b&gt;标题&lt;/b&gt; --&gt;\n\n"
+        "01:00:00.250 --> 01:00:01.999\n第二句。\n"
+    )
+    assert vtt_text(()) == "WEBVTT\n"
+
+
+@pytest.mark.parametrize(
+    "ms, stamp", [(0, "00:00:00.000"), (61_001, "00:01:01.001"), (36_000_000, "10:00:00.000")]
+)
+def test_timestamps(ms, stamp):
+    assert timestamp(ms) == stamp
+
+
+def test_chapters_json(tmp_path):
+    chapters = [
+        ChapterTiming("intro", "本期导读", 0, 5_338),
+        ChapterTiming("a1", "党建引领", 5_338, 10_000, url="https://example.com/a1"),
+    ]
+    write_chapters_json(audio(chapters=chapters), tmp_path / "c.json")
+    assert json.loads((tmp_path / "c.json").read_text("utf-8")) == {
+        "version": "1.2.0",
+        "chapters": [
+            {"startTime": 0.0, "endTime": 5.338, "title": "本期导读"},
+            {
+                "startTime": 5.338,
+                "endTime": 10.0,
+                "title": "党建引领",
+                "url": "https://example.com/a1",
+            },
+        ],
+    }
+    assert not [p for p in tmp_path.iterdir() if p.name != "c.json"]  # no temp file left
