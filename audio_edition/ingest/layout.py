@@ -135,7 +135,7 @@ def _ends_paragraph(lines: Sequence[PageLine], i: int, is_first: bool, width: fl
     after = lines[i + 2] if i + 2 < len(lines) else None
     opens = _opens_paragraph(lines[i + 1], after, width)
     if not ends_sentence(line.text):
-        return opens and short >= 1.0
+        return opens and short >= SOMEWHAT_SHORT
     return opens or short >= SOMEWHAT_SHORT
 
 
