@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from pathlib import Path
@@ -15,7 +16,7 @@ from edge_server import LEAD_S, TAIL_S, EdgeStandIn, Fault
 from audio_edition.cli import cli
 from audio_edition.errors import ConfigError, SynthesisError, VoiceError
 from audio_edition.model import Segment, Voice
-from audio_edition.synth import SAMPLE_RATE
+from audio_edition.synth import SAMPLE_RATE, TransientSynthesisError
 from audio_edition.synth.cache import ClipCache, read_clip
 from audio_edition.synth.edge import (
     VOICES_URL_ENV,
@@ -191,6 +192,13 @@ def test_unknown_voice_fails_before_any_request_with_the_closest_names(stand_in,
     )
     assert server.connections == 0 and server.voice_list_requests == 1
     assert caught.value.exit_code == 2
+
+
+def test_a_voice_edge_tts_rejects_is_a_permanent_error(tmp_path):
+    with pytest.raises(SynthesisError, match=r"edge-tts refused voice 'baker'") as caught:
+        asyncio.run(EdgeEngine().synthesize("你好", Voice("edge", "baker"), tmp_path / "x.wav"))
+    assert not isinstance(caught.value, TransientSynthesisError)
+    assert not (tmp_path / "x.wav").exists()
 
 
 def test_unreachable_service_one_line_nothing_half_written_and_a_rerun_resumes(stand_in, tmp_path):

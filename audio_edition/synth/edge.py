@@ -166,7 +166,10 @@ class EdgeEngine:
                 receive_timeout=RECEIVE_TIMEOUT_S,
             )
         except ValueError as e:  # edge-tts validates the voice name, rate and pitch
-            raise SynthesisError(f"edge-tts refused {voice}: {e}") from e
+            raise SynthesisError(
+                f"edge-tts refused voice {voice.name!r} at rate {voice.rate:+d}% and pitch "
+                f"{voice.pitch:+d}Hz: {e}"
+            ) from e
         mp3 = bytearray()
         boundary_end = 0  # ticks
         try:
