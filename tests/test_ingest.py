@@ -257,6 +257,23 @@ def test_a_two_line_byline_and_a_headline_printed_without_blank_lines():
     assert (second.headline, second.byline) == ("农牧民增收有了新路子", "本报记者 王五")
 
 
+def test_page_furniture_and_junk_banners_are_not_articles():
+    text = (
+        " 要闻\n\n2020年11月20日 星期五\n\n责任编辑：王五\n\n□本报记者 张三\n\n"
+        "近日，记者走进乌兰察布市的一所乡\n村学校，看到孩子们正在上一堂特别\n"
+        "的课程。\n\n草原上的新课堂\n\n第5版\n\n全民阅读\ue0b1\U00100056\n"
+    )
+    edition = parse_page(text)
+    assert edition.title == "要闻"
+    assert [(a.headline, a.byline, a.paragraphs) for a in edition.articles] == [
+        (
+            "草原上的新课堂",
+            "本报记者 张三",
+            ("近日，记者走进乌兰察布市的一所乡村学校，看到孩子们正在上一堂特别的课程。",),
+        )
+    ]
+
+
 # --- Markdown and JSON -------------------------------------------------------------------------
 
 MARKDOWN = """% 周末版
@@ -416,6 +433,14 @@ def test_parse_json_prints_the_contract(sample_page):
     assert set(article) == {"kind", "headline", "byline", "column", "sections"}
     assert article["kind"] == "commentary" and article["byline"] == "郭俊楼"
     assert data == read_edition([sample_page]).to_dict()
+
+
+def test_a_bad_json_field_is_one_line_with_exit_code_2(tmp_path):
+    path = tmp_path / "cms.json"
+    path.write_text('{"title": null, "articles": [{"headline": "标题"}]}', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["parse", str(path)])
+    assert result.exit_code == 2
+    assert result.output == f"Error: {path}: articles[0].sections must be a non-empty list\n"
 
 
 def _bad_inputs(tmp_path: Path) -> list[tuple[Path, str]]:
