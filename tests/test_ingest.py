@@ -290,8 +290,10 @@ MARKDOWN = """% 周末版
 
 # 从“有形覆盖”到“有效覆盖”
 ◎郭俊楼
-
 党建强则各业兴。
+
+# 记者手记
+记者从市教育局获悉，这样的学校全市已有十所。
 """
 
 
@@ -323,6 +325,18 @@ def test_markdown_articles_bylines_sections_and_title(tmp_path):
                 "byline": "郭俊楼",
                 "column": None,
                 "sections": [{"heading": None, "paragraphs": ["党建强则各业兴。"]}],
+            },
+            {
+                "kind": "article",
+                "headline": "记者手记",
+                "byline": None,
+                "column": None,
+                "sections": [
+                    {
+                        "heading": None,
+                        "paragraphs": ["记者从市教育局获悉，这样的学校全市已有十所。"],
+                    }
+                ],
             },
         ],
     }

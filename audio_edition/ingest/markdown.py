@@ -8,8 +8,9 @@ Convention (one file may hold several articles):
     first paragraph ...            <- paragraphs are separated by blank lines; wrapped lines join
     ## subheading                  <- starts a new section of the article
 
-A byline line starts with `□`, `◎` (a commentary's author), `文/`, `记者`, `本报记者`,
-`本报通讯员`, `见习记者`, `特约记者` or `通讯员`. The markers `□` and `◎` are dropped.
+A byline is the line right after the headline when it is short, holds no sentence punctuation
+and starts with `□`, `◎` (a commentary's author), `文/`, `记者`, `本报记者`, `本报通讯员`,
+`见习记者`, `特约记者` or `通讯员`. The markers `□` and `◎` are dropped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from audio_edition.model import Article, Edition, Section
 TITLE_PREFIX = "% "
 BYLINE = re.compile(r"^(?:[□◎]|文/|(?:本报|见习|特约|实习)?(?:记者|通讯员))")
 BYLINE_MAX_CHARS = 40  # characters: a longer line after the headline is a paragraph
+SENTENCE_MARKS = "，。；：！？,;:!?"  # a byline holds none of these
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
@@ -70,7 +72,7 @@ def parse_markdown(text: str) -> Edition:
             end_paragraph()
         elif not drafts:
             raise InputError(f"line {number}: text before the first '# headline'; add one")
-        elif _is_byline(drafts[-1], paragraph, line, lines, number):
+        elif _is_byline(drafts[-1], paragraph, line):
             drafts[-1].byline = " ".join(line.lstrip("□◎").split()) or None
             drafts[-1].kind = "commentary" if line.startswith("◎") else "article"
         else:
@@ -82,18 +84,17 @@ def parse_markdown(text: str) -> Edition:
     return Edition(title=title, articles=tuple(_article(d) for d in drafts))
 
 
-def _is_byline(
-    draft: _Draft, paragraph: list[str], line: str, lines: list[str], number: int
-) -> bool:
-    """A byline: the first line after the headline, on its own, matching BYLINE."""
+def _is_byline(draft: _Draft, paragraph: list[str], line: str) -> bool:
+    """A byline: the first line after the headline, matching BYLINE, short, not a sentence
+    (so that a paragraph opening `记者从市教育局获悉，…` stays a paragraph)."""
     at_top = (
         draft.byline is None
         and not paragraph
         and len(draft.sections) == 1
         and not draft.sections[0][1]
     )
-    alone = number >= len(lines) or not lines[number].strip()
-    return at_top and alone and len(line) <= BYLINE_MAX_CHARS and bool(BYLINE.match(line))
+    sentence = any(mark in line for mark in SENTENCE_MARKS)
+    return at_top and len(line) <= BYLINE_MAX_CHARS and bool(BYLINE.match(line)) and not sentence
 
 
 def _article(draft: _Draft) -> Article:
