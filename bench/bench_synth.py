@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,15 +46,26 @@ def sample_segments(engine: str) -> list[Segment]:
     return list(script.segments)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (ffmpeg, offline workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed_run(segments: list[Segment], engine, concurrency: int | None = None) -> dict:
-    """Synthesise `segments` into a fresh cache; wall seconds and what the report says."""
+    """Synthesise `segments` into a fresh cache: wall and CPU seconds, what the report says."""
     with tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         report = synthesize_all(segments, engine, ClipCache(Path(folder)), concurrency=concurrency)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
         audio_s = sum(c.duration_ms for c in set(report.clips)) / 1000
     return {
         "seconds": round(seconds, 2),
+        "cpu_ms_per_clip": round(1000 * cpu / report.synthesized),
+        "load_average": round(os.getloadavg()[0], 1),
         "clips": report.synthesized,
         "retried": report.retried,
         "clips_per_s": round(report.synthesized / seconds, 2),
@@ -119,7 +131,7 @@ def main() -> None:
         if name.startswith("concurrency_"):
             print(
                 f"  {name:<15} {run['seconds']:7.2f} s  {run['clips_per_s']:6.2f} clips/s  "
-                f"{run['clips']} clips, {run['retried']} retried"
+                f"{run['cpu_ms_per_clip']} ms CPU/clip  load {run['load_average']}"
             )
     verdict = "meets" if edge["target_met"] else "MISSES"
     print(f"  speed-up {edge['speedup']}x ({verdict} the {TARGET_RATIO:g}x target)")
@@ -128,7 +140,10 @@ def main() -> None:
         print(f"offline voice, {off['sentences']} sentences on {off['cores']} cores")
         for name in ("workers_1", "workers_2"):
             run = off[name]
-            print(f"  {name:<15} {run['seconds']:7.2f} s  {run['audio_s']} s of audio")
+            print(
+                f"  {name:<15} {run['seconds']:7.2f} s  {run['audio_s']} s of audio  "
+                f"{run['cpu_ms_per_clip']} ms CPU/clip  load {run['load_average']}"
+            )
         print(
             f"  speed-up {off['speedup']}x, "
             f"{off['realtime_factor_2_workers']}x faster than real time"

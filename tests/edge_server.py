@@ -255,7 +255,7 @@ class EdgeStandIn:
         if fault is not None and fault.kind == "status" and number % fault.every == 0:
             self.injected.append(("status", str(number)))
             return web.Response(status=fault.status)  # aiohttp adds the Date header
-        ws = web.WebSocketResponse()
+        ws = web.WebSocketResponse(compress=False)  # MP3 does not deflate: save the CPU
         await ws.prepare(request)
         try:
             await self._answer(request, ws)
