@@ -43,6 +43,9 @@ class Lexicon:
                 )
         object.__setattr__(self, "entries", MappingProxyType(dict(self.entries)))
 
+    def __hash__(self) -> int:
+        return hash(frozenset(self.entries.items()))
+
     @functools.cached_property
     def tokenizer(self) -> jieba.Tokenizer:
         """jieba with every term in its dictionary, so terms segment as words."""
