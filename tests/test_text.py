@@ -276,6 +276,8 @@ def test_cuts_prefer_clause_marks_and_even_pieces() -> None:
     assert all(p.endswith(("，", "。")) for p in pieces)
     assert all(measure(p) <= 50 for p in pieces)
     assert cut_sentence("短句子。", 50) == ["短句子。"]
+    numbers = ["流量达1,500亿，时间为8:30，", "年份为2019—2020年，"]  # no cut inside a number
+    assert cut_sentence("".join(numbers) * 3, 20) == numbers * 3
     assert cut_sentence("“科普讲座”“科技服务站”“田间观摩”等方式", 10) == [
         "“科普讲座”",
         "“科技服务站”",

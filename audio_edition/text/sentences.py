@@ -23,8 +23,8 @@ _SENTENCE_END = re.compile(
     rf"(?:[{re.escape(TERMINATORS)}]+|(?<![0-9])\.(?=\s|$))[{re.escape(CLOSERS)}]*"
 )
 _CLAUSE_END = re.compile(
-    rf"[{re.escape(CLAUSE_MARKS)}]+[{re.escape(CLOSERS)}]*|[”’」』](?=[“‘「『])"
-)  # after a clause mark, or between two quotations: “科普讲座”“科技服务站”
+    rf"(?:[，、：；]|[,:;—](?!\d))+[{re.escape(CLOSERS)}]*|[”’」』](?=[“‘「『])"
+)  # after a clause mark (not inside 1,500 / 8:30 / 2019—2020), or between two quotations
 PIECE_COST = 10.0  # what cutting a sentence into one more piece costs, in the cut planner
 WORD_CUT_COST = 25.0  # a cut between words (no clause mark) sounds worse than one more piece
 BALANCE_COST = 5.0  # times (1 - piece length / maximum)², so even pieces win among equals
