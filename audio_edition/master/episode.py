@@ -32,7 +32,7 @@ from audio_edition.master.tags import write_tags
 from audio_edition.model import Clip, MasteredAudio, Script
 from audio_edition.profile import VoiceProfile
 
-LIMITER_MARGIN_DB = 1.0  # dB: limiter ceiling below the target true peak, for LAME's overshoot
+LIMITER_MARGIN_DB = 1.5  # dB: limiter ceiling below the target true peak (LAME overshoots <= 1.4)
 MAX_ENCODES = 3  # the first encode, then up to two corrections
 CORRECTION_MARGIN_DB = 0.2  # dB: extra headroom taken when a correction lowers the ceiling
 

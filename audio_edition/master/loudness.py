@@ -29,7 +29,7 @@ RELATIVE_GATE_LU = -10.0
 LOUDNESS_OFFSET = -0.691  # dB: BS.1770's constant between mean square and LUFS
 IMPULSE_TAPS = 2048  # K-weighting applied as its impulse response, which is below 1e-7 by then
 FFT_SIZE = 16384  # samples per FFT of the overlap-save convolution
-FRAMES_AT_ONCE = 64  # FFT frames per batch (~0.9 M samples): bounds the temporary arrays
+FRAMES_AT_ONCE = 16  # FFT frames per batch (~0.2 M samples): bounds the temporary arrays
 
 EBUR128_FILTER = "ebur128=peak=true"
 _SUMMARY = re.compile(r"Summary:.*?I:\s*(\S+) LUFS.*?Peak:\s*(\S+) dBFS", re.S)
@@ -89,21 +89,23 @@ def sub_block_energies(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """
     size = round(sample_rate * SUB_BLOCK_S)
     count = len(samples) // size
-    used = count * size
-    step = FFT_SIZE - IMPULSE_TAPS + 1  # new samples per frame (overlap-save)
-    frames = -(-used // step)
-    padded = np.zeros((IMPULSE_TAPS - 1) + frames * step + IMPULSE_TAPS, dtype=np.float32)
-    padded[IMPULSE_TAPS - 1 : IMPULSE_TAPS - 1 + used] = samples[:used]
-    windows = sliding_window_view(padded, FFT_SIZE)[::step]
+    per_frame = (FFT_SIZE - IMPULSE_TAPS + 1) // size  # overlap-save: whole sub-blocks per FFT
+    step = per_frame * size
+    history = IMPULSE_TAPS - 1
     spectrum = _k_spectrum(sample_rate)
-    squares = np.empty(frames * step)
-    for first in range(0, frames, FRAMES_AT_ONCE):
-        batch = windows[first : first + FRAMES_AT_ONCE]
-        weighted = np.fft.irfft(np.fft.rfft(batch, axis=1) * spectrum, FFT_SIZE, axis=1)
-        squares[first * step : (first + len(batch)) * step] = np.square(
-            weighted[:, IMPULSE_TAPS - 1 :]
-        ).ravel()
-    return squares[:used].reshape(count, size).mean(axis=1)
+    energies = np.empty(count)
+    for first in range(0, count, per_frame * FRAMES_AT_ONCE):
+        blocks = min(per_frame * FRAMES_AT_ONCE, count - first)
+        frames = -(-blocks // per_frame)
+        start = first * size
+        batch = np.zeros(history + frames * step + FFT_SIZE, dtype=np.float32)
+        source = samples[max(0, start - history) : start + blocks * size]
+        batch[history + blocks * size - len(source) : history + blocks * size] = source
+        windows = sliding_window_view(batch, FFT_SIZE)[: frames * step : step]
+        weighted = np.fft.irfft(np.fft.rfft(windows, axis=1) * spectrum, FFT_SIZE, axis=1)
+        squares = np.square(weighted[:, history : history + step], dtype=np.float64)
+        energies[first : first + blocks] = squares.reshape(-1, size).mean(axis=1)[:blocks]
+    return energies
 
 
 def gated_loudness(energies: np.ndarray) -> float:

@@ -1,0 +1,179 @@
+"""Benchmark: mastering an episode against one bare ffmpeg MP3 encode of the same PCM.
+
+    .venv/bin/python bench/bench_master.py            # 10- and 20-minute episodes
+    .venv/bin/python bench/bench_master.py --minutes 5 10 --runs 5
+
+No synthesis: the clips are generated speech-like signal (a pitch-gliding buzz with harmonics,
+syllable-modulated, at the offline voice's level and peak-to-loudness ratio, so the limiter
+works as hard as on the real voice), ~1 s per clip, in chapters of 20 clips each with a sting.
+Each size is timed side by side, alternating bare encode and master_episode, median of --runs.
+Targets (issue 6): master_episode <= 3x the bare encode; doubling the length at most doubles
+the time (+20 %). Peak memory: tracemalloc (Python and numpy allocations) in a separate run,
+and the largest ffmpeg child's resident set. Exits non-zero when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from audio_edition.master import EpisodeTags, MasterSettings, master_episode
+from audio_edition.master.ffmpeg import ffmpeg_exe
+from audio_edition.master.loudness import measure_file
+from audio_edition.model import Chapter, Clip, Script, Segment, Voice
+from audio_edition.profile import load_profile
+from audio_edition.synth.cache import write_wav
+
+RATE = 24_000  # Hz
+CLIPS_PER_MINUTE = 60
+PAUSE_MS = 350
+CHAPTER_CLIPS = 20
+MAX_RATIO = 3.0
+VOICE = Voice("offline", "baker")
+TAGS = EpisodeTags("基准测试", "赤峰日报", dt.date(2026, 11, 29))
+
+
+def speech_like(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """A voiced buzz gliding in pitch, cut into syllables, ~-21 LUFS, peaks near -4 dBFS."""
+    n = round(seconds * RATE)
+    t = np.arange(n) / RATE
+    pitch = 180 + 40 * np.sin(2 * np.pi * rng.uniform(0.3, 0.8) * t + rng.uniform(0, 6))
+    phase = 2 * np.pi * np.cumsum(pitch) / RATE
+    buzz = sum(np.sin(k * phase) / k**1.2 for k in range(1, 16))
+    syllables = np.clip(np.sin(2 * np.pi * rng.uniform(3.5, 5.5) * t), 0, None) ** 0.7
+    noise = rng.standard_normal(n) * 0.15
+    signal = (buzz + noise) * syllables * rng.uniform(0.8, 1.2)
+    return (0.085 * signal).astype(np.float32)
+
+
+def make_episode(folder: Path, minutes: float) -> tuple[Script, list[Clip], Path]:
+    """Clips, a script, and the raw PCM of the same speech with its pauses (for the bare run)."""
+    rng = np.random.default_rng(20261129)
+    count = round(minutes * CLIPS_PER_MINUTE)
+    clips, segments, pcm_parts = [], [], []
+    pause = np.zeros(round(PAUSE_MS * RATE / 1000), np.int16)
+    for i in range(count):
+        samples = speech_like(rng.uniform(0.45, 0.85), rng)
+        path = folder / f"{i:05d}.wav"
+        write_wav(path, samples, RATE)
+        pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16)
+        pcm_parts += [pcm, pause]
+        clips.append(Clip(path, len(samples), RATE))
+        text = f"第{i}句话。"
+        segments.append(Segment("body", text, text, PAUSE_MS, VOICE))
+    chapters = tuple(
+        Chapter(
+            f"c{n}",
+            f"第{n}篇",
+            tuple(segments[i : i + CHAPTER_CLIPS]),
+            sting="edition" if n == 0 else "article",
+            url=f"https://example.com/{n}",
+        )
+        for n, i in enumerate(range(0, count, CHAPTER_CLIPS))
+    )
+    raw = folder / "episode.pcm"
+    raw.write_bytes(np.concatenate(pcm_parts).tobytes())  # joined once, for the bare encode only
+    return Script(chapters, "offline"), clips, raw
+
+
+def bare_encode(raw: Path, out: Path) -> None:
+    bitrate = f"{MasterSettings().bitrate_kbps}k"
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+        + ["-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", str(raw)]
+        + ["-c:a", "libmp3lame", "-b:a", bitrate, str(out)],
+        check=True,
+    )
+
+
+def timed(action) -> tuple[float, float]:  # noqa: ANN001 - a callable
+    """(wall seconds, CPU seconds of this process and its children) of `action()`."""
+    before = _cpu()
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start, _cpu() - before
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bench_size(minutes: float, runs: int, folder: Path) -> dict[str, float]:
+    script, clips, raw = make_episode(folder, minutes)
+    profile = load_profile()
+    out = folder / "mastered.mp3"
+    bare, mastered = [], []
+    for _ in range(runs):
+        bare.append(timed(lambda: bare_encode(raw, folder / "bare.mp3")))
+        mastered.append(timed(lambda: master_episode(script, clips, profile, out, TAGS)))
+    tracemalloc.start()
+    master_episode(script, clips, profile, out, TAGS)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    measured = measure_file(out)
+    return {
+        "minutes": minutes,
+        "clips": len(clips),
+        "bare_s": statistics.median(w for w, _ in bare),
+        "master_s": statistics.median(w for w, _ in mastered),
+        "bare_cpu_s": statistics.median(c for _, c in bare),
+        "master_cpu_s": statistics.median(c for _, c in mastered),
+        "peak_mb": peak / 1e6,
+        "pcm_mb": raw.stat().st_size / 1e6,
+        "lufs": measured.integrated_lufs,
+        "true_peak": measured.true_peak_db,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs=2, default=(10.0, 20.0))
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = Path(tmp) / "warm"
+        warm.mkdir()
+        bench_size(0.5, 1, warm)  # imports, the cover, ffmpeg in the page cache
+        results = []
+        for minutes in args.minutes:
+            folder = Path(tmp) / f"{minutes:g}"
+            folder.mkdir()
+            results.append(bench_size(minutes, args.runs, folder))
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"{'min':>5} {'clips':>6} {'bare s':>8} {'master s':>9} {'ratio':>6} "
+        f"{'bare cpu':>9} {'master cpu':>11} {'peak MB':>8} {'PCM MB':>7} {'LUFS':>6} {'dBTP':>5}"
+    )
+    ok = True
+    for r in results:
+        ratio = r["master_s"] / r["bare_s"]
+        ok &= ratio <= MAX_RATIO
+        print(
+            f"{r['minutes']:>5g} {r['clips']:>6} {r['bare_s']:>8.2f} {r['master_s']:>9.2f} "
+            f"{ratio:>6.2f} {r['bare_cpu_s']:>9.2f} {r['master_cpu_s']:>11.2f} "
+            f"{r['peak_mb']:>8.0f} {r['pcm_mb']:>7.1f} {r['lufs']:>6.1f} {r['true_peak']:>5.1f}"
+        )
+    scaling = results[1]["master_s"] / results[0]["master_s"]
+    length = results[1]["minutes"] / results[0]["minutes"]
+    target = length * 1.2
+    ok &= scaling <= target
+    print(f"x{length:g} length: master_episode x{scaling:.2f} the time (target <= x{target:.2f})")
+    print(f"largest ffmpeg child: {children_mb:.0f} MB resident")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
