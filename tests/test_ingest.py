@@ -274,6 +274,29 @@ def test_page_furniture_and_junk_banners_are_not_articles():
     ]
 
 
+def test_photos_printed_inside_an_article_do_not_cut_its_text():
+    text = (
+        "□本报记者 张三\n\n近日，记者走进乌兰察布市的一所乡\n村学校，看到孩子们正在上一堂特别\n\n"
+        "图为孩子们在课堂上。 本报记者 李四 摄\n\n"
+        "的课程。老师说，这样的课每周都有，\n孩子们最喜欢这堂课。\n"
+        "校长告诉记者，学校今年新建了一座\n图书馆，藏书一万余册。\n\n"
+        "学生在图书馆里读书。\n\n王五 摄\n\n草原上的新课堂\n"
+    )
+    article, first_photo, second_photo = parse_page(text).articles
+    assert (article.headline, article.byline) == ("草原上的新课堂", "本报记者 张三")
+    assert article.paragraphs == (
+        "近日，记者走进乌兰察布市的一所乡村学校，看到孩子们正在上一堂特别的课程。"
+        "老师说，这样的课每周都有，孩子们最喜欢这堂课。",
+        "校长告诉记者，学校今年新建了一座图书馆，藏书一万余册。",
+    )
+    assert (first_photo.kind, first_photo.byline, first_photo.paragraphs) == (
+        "photo",
+        "本报记者 李四 摄",
+        ("图为孩子们在课堂上。",),
+    )
+    assert (second_photo.byline, second_photo.paragraphs) == ("王五 摄", ("学生在图书馆里读书。",))
+
+
 # --- Markdown and JSON -------------------------------------------------------------------------
 
 MARKDOWN = """% 周末版

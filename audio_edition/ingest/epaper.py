@@ -55,6 +55,7 @@ SENTENCE_MARKS = "，。、；：,;"  # a title never holds one (unless a byline
 TITLE_MAX_LINES = 3
 TITLE_MAX_RATIO = 0.6  # a spaceless title is at most this fraction of the column width
 OPEN_SLACK = FIRST_LINE_SPAN[1]  # characters: a line this close to full width runs on
+RECENT_LINES = 40  # lines: the column width of a block's end is measured over this many
 HEADLINE_STOP = "，。？！：；,.?!:;"
 FALLBACK_HEADLINE_CHARS = 16  # characters: a headline made from the text when none is printed
 PAIRING_EXHAUSTIVE_MAX = 6  # photos: try every title-caption pairing up to this many, else greedy
@@ -73,6 +74,7 @@ class Item:
     text: str = ""  # the title, byline, author or credit as printed (markers dropped)
     credit: str | None = None  # an R block's photo credit: it is a caption
     photo_title: bool = False  # a T printed among photo captions
+    tail: int = 0  # an R block: where its last run after finished text begins (0: none)
 
     @property
     def caption(self) -> bool:
@@ -85,12 +87,12 @@ class Draft:
 
     kind: str
     start: int  # index of its first item, for page order and column labels
-    blocks: list[tuple[str | None, Item]]  # (subheading, body block)
+    blocks: list[tuple[str | None, list[PageLine]]]  # (subheading, its body lines)
     headline: str | None = None
     byline: str | None = None
 
     def text(self) -> str:
-        return "".join(join_lines([ln.text for ln in item.lines]) for _, item in self.blocks)
+        return "".join(join_lines([ln.text for ln in lines]) for _, lines in self.blocks)
 
 
 def parse_page(text: str) -> Edition:
@@ -180,7 +182,7 @@ def _items(pieces: list[Item]) -> list[Item]:
             if piece.kind == "T":
                 piece.photo_title = _in_photos(items[-1] if items else None)
             if piece.kind == "C" and items and items[-1].kind == "R" and not items[-1].credit:
-                items[-1].credit = piece.text
+                items[-1:] = _credit_block(items[-1], piece.text)
             elif piece.kind == "B" and items and items[-1].kind == "B":  # a two-line byline
                 items[-1].text += " " + piece.text
             elif piece.kind != "X":  # banners and page furniture are dropped
@@ -193,13 +195,33 @@ def _items(pieces: list[Item]) -> list[Item]:
             items.append(Item("T", text=title, photo_title=_in_photos(previous)))
             continue
         for part in _split_at_credits(piece.lines):
-            if previous is not None and previous.kind == "R" and not previous.credit:
+            if previous is not None and _joins(previous, part):
+                if not _runs_on(previous):
+                    previous.tail = len(previous.lines)
                 previous.lines.extend(part.lines)
                 previous.credit = part.credit
             else:
                 items.append(part)
             previous = items[-1]
     return items
+
+
+def _joins(previous: Item, part: Item) -> bool:
+    """Whether body text continues the block before it (blank lines mean nothing); a caption
+    stands apart, even in the middle of an article's text."""
+    return previous.kind == "R" and not previous.credit and not part.credit
+
+
+def _credit_block(block: Item, credit: str) -> list[Item]:
+    """Give a block the credit printed on the line after it: the block's last piece (after
+    finished text) is the caption, what comes before it stays body text."""
+    if not block.tail:
+        block.credit = credit
+        return [block]
+    return [
+        Item("R", block.lines[: block.tail]),
+        Item("R", block.lines[block.tail :], credit=credit),
+    ]
 
 
 def _unglue_titles(pieces: list[Item]) -> list[Item]:
@@ -288,7 +310,7 @@ def _in_photos(previous: Item | None) -> bool:
 def _runs_on(block: Item) -> bool:
     """Whether a body block's last line runs on into the next (no sentence end, full width)."""
     last = block.lines[-1]
-    full = last.width >= column_width(block.lines) - OPEN_SLACK
+    full = last.width >= column_width(block.lines[-RECENT_LINES:]) - OPEN_SLACK
     return block.credit is None and not ends_sentence(last.text) and full
 
 
@@ -354,19 +376,20 @@ def _photos(items: list[Item], claimed: set[int]) -> list[Draft]:
         if not items[i].caption:
             i += 1
             continue
+        in_text = i > 0 and items[i - 1].kind == "R"  # photos set inside an article's text
         captions: list[int] = []
         titles: list[int] = []
         while i < len(items) and (items[i].caption or items[i].kind in ("T", "C")):
             if items[i].caption:
                 captions.append(i)
-            elif items[i].kind == "T":
+            elif items[i].kind == "T" and not in_text:  # its titles are the article's own
                 titles.append(i)
             i += 1
         texts = {c: join_lines([ln.text for ln in items[c].lines]) for c in captions}
         pairs = _best_pairing([items[t].text for t in titles], [texts[c] for c in captions])
         for k, c in enumerate(captions):
             claimed.add(c)
-            draft = Draft("photo", c, [(None, items[c])], byline=items[c].credit)
+            draft = Draft("photo", c, [(None, items[c].lines)], byline=items[c].credit)
             if k in pairs:
                 draft.headline = items[titles[pairs[k]]].text
                 claimed.add(titles[pairs[k]])
@@ -414,7 +437,7 @@ def _commentaries(items: list[Item], claimed: set[int], headline_first: bool) ->
             blocks = []
             signed = body_at > 0 and items[body_at - 1].kind == "B"  # a byline's body, not this
             if _free(items, claimed, body_at, "R") and not items[body_at].caption and not signed:
-                blocks = [(None, items[body_at])]
+                blocks = [(None, items[body_at].lines)]
                 claimed.add(body_at)
             start = body_at
         if h is not None:
@@ -466,24 +489,40 @@ def _unsigned(items: list[Item], claimed: set[int], headline_first: bool) -> lis
 
 def _body_after(
     items: list[Item], claimed: set[int], i: int
-) -> tuple[list[tuple[str | None, Item]], int]:
+) -> tuple[list[tuple[str | None, list[PageLine]]], int]:
     """The body starting at item i: a block, then (subheading, block) pairs; claims them.
 
-    Returns the blocks and the index of the item after them.
+    A photo caption printed inside the body (already claimed as a photo) is stepped over: the
+    text on both sides of it is one block. Returns the blocks and the index after them (and
+    after any captions that follow them).
     """
-    blocks: list[tuple[str | None, Item]] = []
-    if not _free(items, claimed, i, "R") or items[i].caption:
+    blocks: list[tuple[str | None, list[PageLine]]] = []
+    if not _free(items, claimed, i, "R"):  # (captions are claimed before bodies)
         return blocks, i
-    blocks.append((None, items[i]))
+    blocks.append((None, list(items[i].lines)))
     claimed.add(i)
     i += 1
-    while _free(items, claimed, i, "T") and _free(items, claimed, i + 1, "R"):
-        if items[i + 1].caption:
-            break
-        blocks.append((items[i].text, items[i + 1]))
-        claimed.update((i, i + 1))
+    while True:
+        if _inside_caption(items, i) and _free(items, claimed, i + 1, "R"):
+            blocks[-1][1].extend(items[i + 1].lines)
+        elif _free(items, claimed, i, "T") and _free(items, claimed, i + 1, "R"):
+            blocks.append((items[i].text, list(items[i + 1].lines)))
+            claimed.add(i)
+        else:
+            while 0 <= i < len(items) and items[i].caption:  # photos set after the text
+                i += 1
+            return blocks, i
+        claimed.add(i + 1)
         i += 2
-    return blocks, i
+
+
+def _inside_caption(items: list[Item], i: int) -> bool:
+    """A caption between two blocks of body text (not among other photos' captions)."""
+    return (
+        0 <= i < len(items)
+        and items[i].caption
+        and not (i + 1 < len(items) and items[i + 1].caption)
+    )
 
 
 def _finish(
@@ -512,10 +551,10 @@ def _finish(
 def _article(draft: Draft, column: str | None) -> Article:
     sections: list[Section] = []
     for heading, block in draft.blocks:
-        if block.caption:  # a caption is one paragraph, whatever its line widths
-            paragraphs = [p for p in [join_lines([ln.text for ln in block.lines])] if p]
+        if draft.kind == "photo":  # a caption is one paragraph, whatever its line widths
+            paragraphs = [p for p in [join_lines([ln.text for ln in block])] if p]
         else:
-            paragraphs = split_paragraphs(block.lines)
+            paragraphs = split_paragraphs(block)
         if paragraphs:
             sections.append(Section(heading, tuple(paragraphs)))
     headline = draft.headline or _made_up_headline(draft.text())
