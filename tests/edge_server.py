@@ -45,7 +45,7 @@ MP3_FRAME_BYTES = 144  # one MPEG-2 layer III frame at 48 kb/s and 24 kHz
 MP3_FRAME_S = 0.024  # 576 samples at 24 kHz
 FRAMES_PER_MESSAGE = 12  # MP3 frames in one binary websocket message
 TAPE_S = 90  # seconds of MP3 made once, sliced per request
-CHARS_PER_S = 5.0  # how fast the stand-in reads at rate +0%
+CHARS_PER_S = 5.0  # characters a second the stand-in reads at rate +0%, by default
 LEAD_S, TAIL_S = 0.1, 0.25  # silence before the first and after the last sentence
 TICKS_PER_S = 10_000_000
 OUTPUT_FORMAT = "audio-24khz-48kbitrate-mono-mp3"
@@ -134,8 +134,10 @@ class EdgeStandIn:
         fault: Fault | None = None,
         voices: list[dict[str, Any]] | None = None,
         down_after: int | None = None,
+        chars_per_s: float = CHARS_PER_S,
     ) -> None:
         self.latency_s = latency_s
+        self.chars_per_s = chars_per_s
         self.fault = fault
         self.down_after = down_after  # answer this many connections, then close the port
         self.voices = VOICES if voices is None else voices
@@ -293,7 +295,7 @@ class EdgeStandIn:
         if fault == "no_audio" or not known:  # the real service sends no audio for a bad voice
             await ws.send_str(_text_message(request_id, "turn.end", {}))
             return
-        speed = 1 + int(rate.rstrip("%")) / 100
+        speed = self.chars_per_s * (1 + int(rate.rstrip("%")) / 100)
         audio, boundaries = _speech(text, speed, "WordBoundary" if word else "SentenceBoundary")
         sent_until = len(audio) // 2 if fault in ("drop", "reset", "short") else len(audio)
         step = FRAMES_PER_MESSAGE * MP3_FRAME_BYTES
@@ -344,11 +346,12 @@ class EdgeStandIn:
 
 
 def _speech(text: str, speed: float, boundary: str) -> tuple[bytes, list[dict[str, Any]]]:
-    """The MP3 for `text` and its boundary metadata, each entry as the service sends it."""
+    """The MP3 for `text` read at `speed` characters a second, and its boundary metadata, each
+    entry as the service sends it."""
     pieces = _SENTENCE.findall(text) or [text]
     if boundary == "WordBoundary":
         pieces = [p[i : i + 2] for p in pieces for i in range(0, len(p), 2)]
-    seconds = [max(1, len(p.strip())) / (CHARS_PER_S * speed) for p in pieces]
+    seconds = [max(1, len(p.strip())) / speed for p in pieces]
     total_s = min(LEAD_S + sum(seconds) + TAIL_S, TAPE_S / 2)
     frames = math.ceil(total_s / MP3_FRAME_S)
     tape = mp3_tape()

@@ -9,7 +9,8 @@ Truncated audio: edge-tts 7.3.1 ends a stream without an exception when the conn
 mid-audio (only an ERROR frame raises). We catch it three ways: edge-tts adds a request's audio
 bytes to `state["cumulative_audio_bytes"]` only when it sees turn.end, so bytes missing there mean
 the turn never ended; the decoded audio must reach the end of the last sentence boundary; and the
-audio must be long enough for the text (at most MAX_CHARS_PER_S Chinese characters a second).
+audio must be long enough for the text (at most MAX_CHARS_PER_S syllables a second at the
+voice's rate).
 
 Sentence boundaries (offset and duration in 100-ns ticks from the start of the clip) serve only
 that check and are not stored: a segment is one sentence, so its place in the episode and the
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import difflib
 import os
-import re
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +38,7 @@ from edge_tts import constants
 from edge_tts.exceptions import EdgeTTSException
 
 from audio_edition.errors import ConfigError, SynthesisError, VoiceError
+from audio_edition.master.checks import spoken_units
 from audio_edition.model import Voice
 from audio_edition.synth import SAMPLE_RATE, TransientSynthesisError
 from audio_edition.synth.cache import write_wav
@@ -53,9 +54,8 @@ VOICE_LIST_TIMEOUT_S = 30  # seconds for the whole voice list request
 VOICE_LIST_ATTEMPTS = 3  # tries of the voice list when the service answers with an error
 TICKS_PER_S = 10_000_000  # the service's offsets and durations are in 100-ns ticks
 BOUNDARY_SLACK_S = 0.25  # decoded audio may end this much before the last boundary's end
-MAX_CHARS_PER_S = 9.0  # Chinese characters a second: faster than this is not real speech
+MAX_CHARS_PER_S = 9.0  # syllables a second at rate +0%: faster is not the service's speech
 OFFLINE_HINT = "check the network, or build with --engine offline, which needs none"
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _RETRYABLE_STATUS = {403: "token refused: clock skew?", 408: "timeout", 429: "throttled"}
 
 
@@ -90,8 +90,9 @@ def _endpoint(variable: str, default: str, schemes: tuple[str, ...], token_name:
 
 
 def min_duration_s(spoken: str, rate: int = 0) -> float:
-    """The shortest audio that can read `spoken` aloud at `rate` percent faster than normal."""
-    return len(_HAN.findall(spoken)) / (MAX_CHARS_PER_S * (1 + rate / 100))
+    """The shortest audio in which the service reads `spoken` at `rate` percent faster than
+    normal: tighter than the runner's voice-independent plausibility check, as it knows the rate."""
+    return spoken_units(spoken) / (MAX_CHARS_PER_S * (1 + rate / 100))
 
 
 async def decode_mp3(mp3: bytes) -> np.ndarray:
@@ -193,7 +194,7 @@ class EdgeEngine:
             )
         if seconds < min_duration_s(text, voice.rate):
             raise TransientSynthesisError(
-                f"truncated audio: {seconds:.2f} s is too short for {len(text)} characters"
+                f"truncated audio: {seconds:.2f} s is too short to say {text[:24]!r}"
             )
         write_wav(dest, samples, SAMPLE_RATE)
 
