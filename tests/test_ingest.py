@@ -297,6 +297,22 @@ def test_photos_printed_inside_an_article_do_not_cut_its_text():
     assert (second_photo.byline, second_photo.paragraphs) == ("王五 摄", ("学生在图书馆里读书。",))
 
 
+def test_numbered_subheadings():
+    text = (
+        "□本报记者 张三\n\n近日，记者走进乌兰察布市的一所乡\n村学校，看到孩子们正在上一堂特别\n"
+        "的课程。\n\n一、课堂搬进草原\n\n老师说，这样的课每周都有，孩子们\n最喜欢这堂课。\n\n"
+        "（二）图书馆里书声琅琅\n\n校长告诉记者，学校今年新建了一座\n图书馆，藏书一万余册。\n\n"
+        "草原上的新课堂\n"
+    )
+    (article,) = parse_page(text).articles
+    assert article.headline == "草原上的新课堂"
+    assert [(s.heading, len(s.paragraphs)) for s in article.sections] == [
+        (None, 1),
+        ("一、课堂搬进草原", 1),
+        ("（二）图书馆里书声琅琅", 1),
+    ]
+
+
 # --- Markdown and JSON -------------------------------------------------------------------------
 
 MARKDOWN = """% 周末版

@@ -52,6 +52,10 @@ FURNITURE = re.compile(  # page furniture, not article text: editors, dates, pag
 INDENT_START = re.compile(r"^(?:\u3000{1,2}|[ \t]{2,4})(?=\S)")  # not a centred title
 CONTINUES = "，、；：,;:（(“‘《〈—"  # a line ending in one of these runs on
 SENTENCE_MARKS = "，。、；：,;"  # a title never holds one (unless a byline follows it)
+BULLETS = "■●○◆◇▲△★☆▶►"  # marks that open a subheading
+ENUMERATOR = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)])"
+)
 TITLE_MAX_LINES = 3
 TITLE_MAX_RATIO = 0.6  # a spaceless title is at most this fraction of the column width
 OPEN_SLACK = FIRST_LINE_SPAN[1]  # characters: a line this close to full width runs on
@@ -247,6 +251,12 @@ def _unglue_titles(pieces: list[Item]) -> list[Item]:
     return out
 
 
+def _has_marks(text: str) -> bool:
+    """Whether a line holds sentence punctuation, beyond a numbered subheading's `一、`."""
+    text = ENUMERATOR.sub("", text)
+    return any(mark in text for mark in SENTENCE_MARKS)
+
+
 def _ends_a_story(following: Item | None) -> bool:
     """Whether what follows a run shows that an article ends there: the page's end, a byline,
     an author, a banner, or a short run without sentence punctuation (a label or title)."""
@@ -259,11 +269,7 @@ def _ends_a_story(following: Item | None) -> bool:
 def _bare(line: PageLine) -> bool:
     """A line with no sentence punctuation: it may be (part of) a title."""
     text = line.text
-    return (
-        not line.indented
-        and text[-1] not in CONTINUES
-        and not any(mark in text for mark in SENTENCE_MARKS)
-    )
+    return not line.indented and text[-1] not in CONTINUES and not _has_marks(text)
 
 
 def _neighbour_widths(pieces: list[Item]) -> list[float]:
@@ -295,9 +301,11 @@ def _is_title(
         return False
     if after in ("B", "A"):
         return True
-    if any(mark in t for t in texts for mark in SENTENCE_MARKS):
+    if any(_has_marks(t) for t in texts):
         return False
     if len(lines) > 1 or _in_photos(previous) or any(_spaced_words(t) for t in texts):
+        return True
+    if ENUMERATOR.match(texts[0]) or texts[0][0] in BULLETS:
         return True
     return not width or lines[0].width < TITLE_MAX_RATIO * width  # no width: no body
 
