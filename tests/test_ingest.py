@@ -471,7 +471,7 @@ def test_parse_prints_an_outline_an_editor_can_check(sample_page):
     lines = result.output.splitlines()
     assert lines[0] == "红船初心 — 8 articles"
     assert "1. [article] “联合体”吹响集结号 产业兴旺助增收" in lines
-    assert "   column: 观潮   byline: 本报记者 白丹" in lines
+    assert "   column: 观潮   byline: 本报记者 白丹   10 paragraphs" in lines
     assert "   ## 强化引领 凝聚脱贫攻坚新动能" in lines
     assert "   ¶1 (258 chars) 在快手短视频平台上，一位“笤帚大…" in lines
     assert "8. [photo] 线上宣讲" in lines

@@ -8,13 +8,18 @@ PREVIEW_CHARS = 16  # characters of each paragraph shown
 
 
 def outline(edition: Edition) -> list[str]:
-    """Lines: per article its kind, column, headline and byline; per paragraph its opening."""
+    """Lines: per article its kind, headline, column, byline and paragraph count; per section
+    its heading; per paragraph its number, length and opening characters."""
     count = len(edition.articles)
     lines = [f"{edition.title or '(no title)'} — {count} article{'s' * (count != 1)}"]
     for number, article in enumerate(edition.articles, start=1):
         lines.append("")
         lines.append(f"{number}. [{article.kind}] {article.headline}")
-        lines.append(f"   column: {article.column or '-'}   byline: {article.byline or '-'}")
+        count = len(article.paragraphs)
+        lines.append(
+            f"   column: {article.column or '-'}   byline: {article.byline or '-'}   "
+            f"{count} paragraph{'s' * (count != 1)}"
+        )
         paragraph = 0
         for section in article.sections:
             if section.heading:
