@@ -453,8 +453,9 @@ def test_json_syntax_errors_say_where(tmp_path):
         "标题\r正文。\r".encode(),
         "\ufeff标题\n正文。\n".encode(),
         "标题\n正文。\n".encode("gb18030"),
+        "\ufeff标题\r\n正文。\r\n".encode("gb18030"),
     ],
-    ids=["crlf", "cr", "bom", "gb18030"],
+    ids=["crlf", "cr", "bom", "gb18030", "gb18030-bom-crlf"],
 )
 def test_read_text_decodes_and_normalises_line_ends(tmp_path, data):
     path = tmp_path / "page.txt"

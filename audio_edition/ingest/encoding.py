@@ -53,5 +53,5 @@ def decode(data: bytes) -> str | None:
             continue
         if BINARY_CHARS.search(text):
             return None
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+        return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return None
