@@ -145,6 +145,13 @@ def test_sample_body_is_every_character_of_the_page_in_order_and_nothing_else(sa
     assert _no_space(parsed) == _no_space(page_body)
 
 
+def test_the_sample_reads_the_same_in_gb18030_with_crlf(sample_page, tmp_path):
+    text = sample_page.read_text(encoding="utf-8")
+    copy = tmp_path / "page.txt"
+    copy.write_bytes(text.replace("\n", "\r\n").encode("gb18030"))
+    assert read_edition([copy]) == read_edition([sample_page])
+
+
 def test_sample_bodies_hold_no_labels_credits_junk_or_headlines(sample_page):
     edition = read_edition([sample_page])
     for article in edition.articles:
