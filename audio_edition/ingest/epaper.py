@@ -1,18 +1,11 @@
 """Recover the articles of a raw e-paper page: the text extracted from one printed page.
 
-The page is read in three passes:
-1. lines -> pieces: runs of non-blank lines split at bylines (`□`), authors (`◎`), photo credits
-   (`… 摄`) and banners (lines with private-use junk glyphs); each remaining piece is a *title*
-   (headline, subheading, column label or photo title: short, no sentence punctuation, after a
-   finished paragraph) or *body* text.
-2. pieces -> items: consecutive body pieces become one block (blank lines inside mean nothing);
-   a credit at the end of, or on the line after, a block makes it a photo caption; banners and
-   page furniture (editors, dates, page numbers) are dropped.
-3. items -> articles, under both layouts this newspaper uses: headlines printed after their
-   article's body, or before its byline. The layout whose headlines share more words with
-   their bodies, with fewer made-up headlines and fewer headline-like titles left over, wins.
-   Titles no article claims are column labels (they head the articles after them) or, before
-   the first article, the page label, column and page title (the last of them).
+`page_items` reads the page into titles, body blocks, bylines, authors and photo captions.
+Here they become articles, under both layouts this newspaper uses: headlines printed after
+their article's body, or before its byline. The layout whose headlines share more words with
+their bodies, with fewer made-up headlines and fewer headline-like titles left over, wins.
+Titles no article claims are column labels (they head the articles after them) or, before the
+first article, the page label, column and page title (the last of them).
 """
 
 from __future__ import annotations
@@ -20,46 +13,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from audio_edition.errors import InputError
-from audio_edition.ingest.layout import (
-    FIRST_LINE_SPAN,
-    PageLine,
-    column_width,
-    display_width,
-    ends_sentence,
-    has_junk,
-    join_lines,
-    split_paragraphs,
-    strip_junk,
-)
+from audio_edition.ingest.layout import PageLine, join_lines, split_paragraphs
+from audio_edition.ingest.page_items import Item, page_items
 from audio_edition.model import Article, Edition, Section
 
-BYLINE_MARK = "□"
-AUTHOR_MARK = "◎"
-REPORTER = r"(?:(?:本报|新华社|见习|实习|特约)?(?:记者|通讯员)|本报)"
-NAMES = r"[\u4e00-\u9fff·]{2,5}(?:[ \u3000、]+[\u4e00-\u9fff·]{2,5})*"
-CREDIT = rf"(?:{REPORTER}[ \u3000]*)?{NAMES}[ \u3000]+摄"  # `本报记者 陈春艳 摄`, `马志军 摄`
-CREDIT_LINE = re.compile(rf"^(?:{REPORTER}[ \u3000]*{NAMES}[ \u3000]*)?{CREDIT}$")
-INLINE_CREDIT = re.compile(rf"[ \u3000]+({CREDIT})$")
-BYLINE_LINE = re.compile(rf"^(?:{REPORTER}|文|图|文/图|图/文)[/／]?[ \u3000]*{NAMES}$")
-FURNITURE = re.compile(  # page furniture, not article text: editors, dates, page numbers
-    r"^(?:(?:责任|美术)?编辑|版式(?:策划|设计)?|(?:责任)?校对|制图|策划)[:：]"
-    r"|^\d{4}年\d{1,2}月\d{1,2}日(?:[ \u3000]*星期[一二三四五六日天])?$"
-    r"|^第?\d{1,3}版$"
-)
-INDENT_START = re.compile(r"^(?:\u3000{1,2}|[ \t]{2,4})(?=\S)")  # not a centred title
-CONTINUES = "，、；：,;:（(“‘《〈—"  # a line ending in one of these runs on
-SENTENCE_MARKS = "，。、；：,;"  # a title never holds one (unless a byline follows it)
-BULLETS = "■●○◆◇▲△★☆▶►"  # marks that open a subheading
-ENUMERATOR = re.compile(
-    r"^(?:[一二三四五六七八九十]+、|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)])"
-)
-TITLE_MAX_LINES = 3
-TITLE_MAX_RATIO = 0.6  # a spaceless title is at most this fraction of the column width
-OPEN_SLACK = FIRST_LINE_SPAN[1]  # characters: a line this close to full width runs on
-RECENT_LINES = 40  # lines: the column width of a block's end is measured over this many
 HEADLINE_STOP = "，。？！：；,.?!:;"
 FALLBACK_HEADLINE_CHARS = 16  # characters: a headline made from the text when none is printed
 PAIRING_EXHAUSTIVE_MAX = 6  # photos: try every title-caption pairing up to this many, else greedy
@@ -67,22 +27,6 @@ UNMATCHED_PENALTY = 1.0  # score lost per made-up headline, and per headline lef
 LABEL_MAX_CHARS = 6  # characters: a page or column label is no longer
 CHAR_WEIGHT = 0.1  # similarity: weight of shared characters beside shared character pairs
 QUOTES = "“”‘’《》「」"
-
-
-@dataclass
-class Item:
-    """One element of the page: T title, R body block, B byline, A author, C credit, X banner."""
-
-    kind: str
-    lines: list[PageLine] = field(default_factory=list)
-    text: str = ""  # the title, byline, author or credit as printed (markers dropped)
-    credit: str | None = None  # an R block's photo credit: it is a caption
-    photo_title: bool = False  # a T printed among photo captions
-    tail: int = 0  # an R block: where its last run after finished text begins (0: none)
-
-    @property
-    def caption(self) -> bool:
-        return self.kind == "R" and self.credit is not None
 
 
 @dataclass
@@ -101,7 +45,7 @@ class Draft:
 
 def parse_page(text: str) -> Edition:
     """Parse one raw e-paper page into an Edition; InputError if it holds no article."""
-    items = _items(_pieces(text))
+    items = page_items(text)
     candidates = [_assemble(items, headline_first=first) for first in (False, True)]
     best = max(candidates, key=lambda c: c[0])  # max keeps the first (trailing) on a tie
     _, drafts, claimed = best
@@ -112,240 +56,6 @@ def parse_page(text: str) -> Edition:
             "check this is a newspaper page's text"
         )
     return Edition(title=title, articles=tuple(articles))
-
-
-# pass 1: lines -> pieces ----------------------------------------------------------------------
-
-
-def _pieces(text: str) -> list[Item]:
-    """Split the page into special lines (B, A, C, X) and runs of other lines (kind '?')."""
-    pieces: list[Item] = []
-    run: list[PageLine] = []
-
-    def flush() -> None:
-        if run:
-            pieces.append(Item("?", list(run)))
-            run.clear()
-
-    for raw in text.split("\n"):
-        clean = strip_junk(raw).rstrip()
-        if not clean.strip():
-            if run:
-                run[-1] = _with_blank(run[-1])
-            flush()
-            continue
-        line = clean.strip()
-        special = _special(line, junk=has_junk(raw))
-        if special:
-            flush()
-            pieces.append(special)
-        else:
-            indented = bool(INDENT_START.match(clean))
-            run.append(PageLine(line, display_width(line), indented=indented))
-    flush()
-    return pieces
-
-
-def _with_blank(line: PageLine) -> PageLine:
-    return PageLine(line.text, line.width, line.indented, blank_after=True)
-
-
-def _special(line: str, junk: bool) -> Item | None:
-    if line.startswith(BYLINE_MARK):
-        return Item("B", text=_spaced(line[1:]))
-    if line.startswith(AUTHOR_MARK):
-        return Item("A", text=_spaced(line[1:]))
-    if CREDIT_LINE.match(line):
-        return Item("C", text=_spaced(line))
-    if BYLINE_LINE.match(line):
-        return Item("B", text=_spaced(line))
-    if junk and not any(mark in line for mark in SENTENCE_MARKS) or FURNITURE.match(line):
-        return Item("X", text=line)
-    return None
-
-
-def _joined(lines: list[PageLine]) -> str:
-    """A title's lines joined with a space, as a two-line headline reads."""
-    return _spaced(" ".join(line.text for line in lines))
-
-
-def _spaced(text: str) -> str:
-    return " ".join(text.split())
-
-
-# pass 2: pieces -> items ----------------------------------------------------------------------
-
-
-def _items(pieces: list[Item]) -> list[Item]:
-    """Classify runs as titles or body, merge body runs into blocks, attach photo credits."""
-    pieces = _unglue_titles(pieces)
-    widths = _neighbour_widths(pieces)
-    items: list[Item] = []
-    for i, piece in enumerate(pieces):
-        if piece.kind != "?":
-            if piece.kind == "T":
-                piece.photo_title = _in_photos(items[-1] if items else None)
-            if piece.kind == "C" and items and items[-1].kind == "R" and not items[-1].credit:
-                items[-1:] = _credit_block(items[-1], piece.text)
-            elif piece.kind == "B" and items and items[-1].kind == "B":  # a two-line byline
-                items[-1].text += " " + piece.text
-            elif piece.kind != "X":  # banners and page furniture are dropped
-                items.append(piece)
-            continue
-        after = pieces[i + 1].kind if i + 1 < len(pieces) else None
-        previous = items[-1] if items else None
-        if _is_title(piece.lines, widths[i], previous, after):
-            title = _joined(piece.lines)
-            items.append(Item("T", text=title, photo_title=_in_photos(previous)))
-            continue
-        for part in _split_at_credits(piece.lines):
-            if previous is not None and _joins(previous, part):
-                if not _runs_on(previous):
-                    previous.tail = len(previous.lines)
-                previous.lines.extend(part.lines)
-                previous.credit = part.credit
-            else:
-                items.append(part)
-            previous = items[-1]
-    return items
-
-
-def _joins(previous: Item, part: Item) -> bool:
-    """Whether body text continues the block before it (blank lines mean nothing); a caption
-    stands apart, even in the middle of an article's text."""
-    return previous.kind == "R" and not previous.credit and not part.credit
-
-
-def _credit_block(block: Item, credit: str) -> list[Item]:
-    """Give a block the credit printed on the line after it: the block's last piece (after
-    finished text) is the caption, what comes before it stays body text."""
-    if not block.tail:
-        block.credit = credit
-        return [block]
-    return [
-        Item("R", block.lines[: block.tail]),
-        Item("R", block.lines[block.tail :], credit=credit),
-    ]
-
-
-def _unglue_titles(pieces: list[Item]) -> list[Item]:
-    """Split off titles printed right under body text, with no blank line, where an article
-    ends.
-
-    The title is a run's last line (or two) when they hold no sentence punctuation and the
-    line above them ends a sentence.
-    """
-    out: list[Item] = []
-    for piece, following in zip(pieces, [*pieces[1:], None], strict=True):
-        lines = piece.lines
-        if piece.kind == "?" and _ends_a_story(following):
-            for n in range(1, min(TITLE_MAX_LINES, len(lines))):
-                title = lines[-n:]
-                if ends_sentence(lines[-n - 1].text) and all(_bare(ln) for ln in title):
-                    out += [Item("?", lines[:-n]), Item("T", text=_joined(title))]
-                    break
-            else:
-                out.append(piece)
-        else:
-            out.append(piece)
-    return out
-
-
-def _has_marks(text: str) -> bool:
-    """Whether a line holds sentence punctuation, beyond a numbered subheading's `一、`."""
-    text = ENUMERATOR.sub("", text)
-    return any(mark in text for mark in SENTENCE_MARKS)
-
-
-def _ends_a_story(following: Item | None) -> bool:
-    """Whether what follows a run shows that an article ends there: the page's end, a byline,
-    an author, a banner, or a short run without sentence punctuation (a label or title)."""
-    if following is None or following.kind in ("B", "A", "X", "T"):
-        return True
-    lines = following.lines
-    return following.kind == "?" and len(lines) <= TITLE_MAX_LINES and all(map(_bare, lines))
-
-
-def _bare(line: PageLine) -> bool:
-    """A line with no sentence punctuation: it may be (part of) a title."""
-    text = line.text
-    return not line.indented and text[-1] not in CONTINUES and not _has_marks(text)
-
-
-def _neighbour_widths(pieces: list[Item]) -> list[float]:
-    """For each piece, the column width of the nearest following (else preceding) long run."""
-    own = [column_width(p.lines) if len(p.lines) >= 3 else None for p in pieces]
-    before: list[float | None] = []
-    last = None
-    for width in own:
-        last = width if width is not None else last
-        before.append(last)
-    widths: list[float] = []
-    after = None
-    for i in reversed(range(len(pieces))):
-        after = own[i] if own[i] is not None else after
-        widths.append(after or before[i] or 0.0)
-    return widths[::-1]
-
-
-def _is_title(
-    lines: list[PageLine], width: float, previous: Item | None, after: str | None
-) -> bool:
-    """Whether a run of lines is a title rather than body text (see the module docstring)."""
-    texts = [ln.text for ln in lines]
-    if len(lines) > TITLE_MAX_LINES or any(ln.indented for ln in lines):
-        return False
-    if any(t[-1] in CONTINUES or "。" in t for t in texts):
-        return False
-    if previous is not None and previous.kind == "R" and _runs_on(previous):
-        return False
-    if after in ("B", "A"):
-        return True
-    if any(_has_marks(t) for t in texts):
-        return False
-    if len(lines) > 1 or _in_photos(previous) or any(_spaced_words(t) for t in texts):
-        return True
-    if ENUMERATOR.match(texts[0]) or texts[0][0] in BULLETS:
-        return True
-    return not width or lines[0].width < TITLE_MAX_RATIO * width  # no width: no body
-
-
-def _in_photos(previous: Item | None) -> bool:
-    """Whether the item before is a photo caption or a photo title (titles follow captions)."""
-    return previous is not None and (previous.caption or previous.photo_title)
-
-
-def _runs_on(block: Item) -> bool:
-    """Whether a body block's last line runs on into the next (no sentence end, full width)."""
-    last = block.lines[-1]
-    full = last.width >= column_width(block.lines[-RECENT_LINES:]) - OPEN_SLACK
-    return block.credit is None and not ends_sentence(last.text) and full
-
-
-def _spaced_words(text: str) -> bool:
-    """A space between two CJK characters: the phrase break of a headline (`做在田间 让农民…`)."""
-    return re.search(r"[^\x00-\x7f] +[^\x00-\x7f]", text) is not None
-
-
-def _split_at_credits(lines: list[PageLine]) -> list[Item]:
-    """Body lines as blocks, cut after each line that ends with a photo credit."""
-    blocks: list[Item] = []
-    current: list[PageLine] = []
-    for line in lines:
-        match = INLINE_CREDIT.search(line.text)
-        if match:
-            text = line.text[: match.start()]
-            current.append(PageLine(text, display_width(text), line.indented, line.blank_after))
-            blocks.append(Item("R", current, credit=_spaced(match.group(1))))
-            current = []
-        else:
-            current.append(line)
-    if current:
-        blocks.append(Item("R", current))
-    return blocks
-
-
-# pass 3: items -> articles --------------------------------------------------------------------
 
 
 def _assemble(items: list[Item], headline_first: bool) -> tuple[float, list[Draft], set[int]]:
