@@ -358,3 +358,17 @@ def test_build_when_the_service_goes_away_fails_in_one_line_and_resumes(stand_in
     summary = json.loads(resumed.output)
     assert summary["reused"] == 3 and summary["synthesized"] == len(server.texts) - 3
     assert sum(server.texts.values()) == len(server.texts)  # nothing was read twice
+
+
+def test_build_with_fallback_names_the_sentences_the_offline_voice_read(stand_in, tmp_path):
+    article = tmp_path / "article.md"
+    article.write_text(ARTICLE, encoding="utf-8")
+    server = stand_in(fault=Fault("no_audio", every=6, times=99))
+    result = CliRunner().invoke(
+        cli, [*build_args([article], tmp_path / "out"), "--fallback", "offline"]
+    )
+    assert result.exit_code == 0, result.output
+    failed = sorted({text for _, text in server.injected})
+    assert len(failed) == len(server.texts) // 6 >= 2
+    listed = [line for line in result.output.splitlines() if line.startswith("read by")]
+    assert sorted(listed) == [f"read by the fallback voice: {text}" for text in failed]
