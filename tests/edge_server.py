@@ -273,9 +273,12 @@ class EdgeStandIn:
         try:
             options = json.loads(config[1])["context"]["synthesis"]["audio"]
             word = options["metadataoptions"]["wordBoundaryEnabled"] == "true"
-            assert options["outputFormat"] == OUTPUT_FORMAT, options["outputFormat"]
-        except (ValueError, KeyError, AssertionError) as e:
-            self.protocol_errors.append(f"bad speech.config: {e}")
+            output_format = options["outputFormat"]
+        except (ValueError, KeyError) as e:
+            self.protocol_errors.append(f"bad speech.config: {e!r}")
+            return
+        if output_format != OUTPUT_FORMAT:
+            self.protocol_errors.append(f"unexpected output format {output_format!r}")
             return
         match = _SSML.fullmatch(ssml[1])
         request_id = ssml[0].get("X-RequestId", "")
