@@ -19,8 +19,8 @@ from audio_edition.config import (
     starter_config_text,
 )
 from audio_edition.errors import ConfigError
+from audio_edition.master.cover import default_cover
 from audio_edition.model import EditionInfo
-from audio_edition.publish.feed import DEFAULT_ARTWORK
 
 DAY = dt.date(2026, 11, 29)
 
@@ -90,7 +90,7 @@ def test_invalid_toml_and_missing_file(tmp_path):
 
 
 def test_artwork_must_be_a_square_apple_sized_image(tmp_path):
-    (tmp_path / "cover.png").write_bytes(DEFAULT_ARTWORK.read_bytes())
+    (tmp_path / "cover.png").write_bytes(default_cover("本报"))
     config = load_config(write(tmp_path / "c.toml", 'artwork = "cover.png"\n'))
     assert config.artwork == (tmp_path / "cover.png").resolve()
 

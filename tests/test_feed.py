@@ -22,6 +22,7 @@ from conftest import (
 
 from audio_edition.config import PublicationConfig, podcast_guid
 from audio_edition.errors import PublishError
+from audio_edition.master.cover import default_cover
 from audio_edition.publish.feed import write_feed
 from audio_edition.publish.podcast_ns import ITUNES_NS, PODCAST_NS
 from audio_edition.publish.store import load_episodes, save_episode
@@ -179,14 +180,13 @@ def test_duplicate_guids_are_refused(out, config):
 
 def test_explicit_is_spelled_true_and_artwork_is_the_configured_one(out, tmp_path):
     cover = tmp_path / "Cover.PNG.jpeg"  # named oddly: the URL still ends in .png
-    from audio_edition.publish.feed import DEFAULT_ARTWORK
-
-    cover.write_bytes(DEFAULT_ARTWORK.read_bytes() + b"\x00")  # different bytes, new URL
+    default = default_cover(PublicationConfig().title)
+    cover.write_bytes(default + b"\x00")  # different bytes, new URL
     config = PublicationConfig(explicit=True, artwork=cover, base_url="http://127.0.0.1:8000")
     channel = feed_of(out, config).find("channel")
     assert channel.findtext("itunes:explicit", namespaces=NS) == "true"
     href = channel.find("itunes:image", NS).get("href")
-    default_hash = hashlib.sha256(DEFAULT_ARTWORK.read_bytes()).hexdigest()[:10]
+    default_hash = hashlib.sha256(default).hexdigest()[:10]
     assert href.endswith(".png") and default_hash not in href
     assert (out / href.rsplit("/", 1)[1]).read_bytes() == cover.read_bytes()
 

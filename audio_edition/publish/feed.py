@@ -18,6 +18,7 @@ from audio_edition import __version__
 from audio_edition.config import PublicationConfig, edition_identity
 from audio_edition.errors import PublishError
 from audio_edition.fsutil import atomic_write_bytes
+from audio_edition.master.cover import cover_image
 from audio_edition.model import Episode
 from audio_edition.publish.podcast_ns import (
     AppleExtension,
@@ -34,7 +35,6 @@ FEED_NAME = "feed.xml"
 AUDIO_TYPE = "audio/mpeg"
 TRANSCRIPT_TYPE = "text/vtt"
 CHAPTERS_TYPE = "application/json+chapters"
-DEFAULT_ARTWORK = Path(__file__).resolve().parent / "assets" / "cover.png"
 # An edition is dated, not timed: every item is published at 06:00 Beijing time of its date.
 PUBLISH_TIME = dt.time(6, 0, tzinfo=dt.timezone(dt.timedelta(hours=8), "CST"))
 # Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, surrogates, U+FFFE/FFFF).
@@ -73,9 +73,8 @@ def episode_description(episode: Episode) -> str:
 def publish_artwork(out_dir: Path, config: PublicationConfig) -> str:
     """Copy the cover into OUT under a content-hashed name (Apple re-reads a cover only when its
     URL changes) and return its path relative to OUT."""
-    source = Path(config.artwork) if config.artwork else DEFAULT_ARTWORK
-    data = source.read_bytes()
-    suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"  # config checked it is one
+    data, mime = cover_image(config.artwork, config.title)  # the same cover as the MP3's
+    suffix = ".png" if mime == "image/png" else ".jpg"
     name = f"artwork-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
     target = Path(out_dir) / name
     if not target.is_file():
