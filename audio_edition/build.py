@@ -31,7 +31,13 @@ from audio_edition.profile import VoiceProfile, load_profile
 from audio_edition.publish.chapters import write_chapters_json
 from audio_edition.publish.feed import edition_identity, write_feed
 from audio_edition.publish.page import write_episode_page, write_index_page
-from audio_edition.publish.store import load_episodes, save_episode
+from audio_edition.publish.store import (
+    EPISODES_DIR,
+    episode_dir,
+    load_episode,
+    load_episodes,
+    save_episode,
+)
 from audio_edition.publish.transcript import write_vtt
 from audio_edition.script import build_script
 from audio_edition.synth import create_engine
@@ -41,7 +47,6 @@ from audio_edition.text.lexicon import load_lexicon
 
 CACHE_DIR = Path(".cache") / "clips"
 LOCK_FILE = ".lock"
-EPISODES_DIR = "episodes"
 VERSION_CHARS = 10  # hex digits of the audio's sha256 in versioned file names
 
 
@@ -272,7 +277,10 @@ def _publish_episode(
 ) -> Episode:
     config = prepared.config
     key, guid = edition_identity(config, info)
-    folder = out_dir / EPISODES_DIR / key
+    previous = load_episode(out_dir, key)
+    if previous is not None:
+        guid = previous.guid  # an edition keeps its guid even if the feed's URL changed
+    folder = episode_dir(out_dir, key)
     folder.mkdir(parents=True, exist_ok=True)
     staging = temp_sibling(folder / f"{key}.mp3")
     tags = EpisodeTags(
@@ -328,7 +336,7 @@ def _file_version(path: Path) -> str:
 def _remove_superseded(out_dir: Path, episode: Episode) -> None:
     """Delete the audio, transcript and chapters of older versions of this episode."""
     current = {episode.audio_file, episode.transcript_file, episode.chapters_file}
-    folder = out_dir / EPISODES_DIR / episode.edition_key
+    folder = episode_dir(out_dir, episode.edition_key)
     for path in folder.iterdir():
         versioned = path.suffix in (".mp3", ".vtt", ".json") and path.name != "episode.json"
         if versioned and f"{EPISODES_DIR}/{episode.edition_key}/{path.name}" not in current:
@@ -347,11 +355,10 @@ def plan(options: BuildOptions) -> Plan:
     cache = ClipCache(options.out_dir / CACHE_DIR)
     keys = set(plan_keys(segments, engine))
     missing = sum(1 for k in keys if not cache.has(k))
-    previous = {e.edition_key: e for e in _existing_episodes(options.out_dir)}
     planned = []
     for info, script in prepared.parts:
         key, _ = edition_identity(prepared.config, info)
-        old = previous.get(key)
+        old = load_episode(options.out_dir, key)
         old_sentences = old.extra.get("sentences", {}) if old else {}
         new_sentences = _sentences_by_chapter(script)
         changed = {}
@@ -365,9 +372,3 @@ def plan(options: BuildOptions) -> Plan:
             PlannedEpisode(title=info.title, is_new=old is None, changed=changed, removed=removed)
         )
     return Plan(total_clips=len(keys), to_synthesize=missing, episodes=tuple(planned))
-
-
-def _existing_episodes(out_dir: Path) -> list[Episode]:
-    if not (out_dir / EPISODES_DIR).is_dir():
-        return []
-    return load_episodes(out_dir)

@@ -34,18 +34,26 @@ def save_episode(out_dir: Path, episode: Episode) -> None:
 def load_episodes(out_dir: Path) -> list[Episode]:
     """Every episode record under OUT/episodes/, newest edition first. Unreadable records are
     skipped with a warning naming the file."""
-    episodes = []
-    for path in sorted((Path(out_dir) / EPISODES_DIR).glob(f"*/{RECORD_NAME}")):
-        try:
-            episode = Episode.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            _check_record(episode, path.parent.name)
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
-            message = f"skipping unreadable episode record {path}: {e}"
-            log.warning(message)
-            warnings.warn(message, stacklevel=2)
-            continue
-        episodes.append(episode)
-    return sort_newest_first(episodes)
+    records = sorted((Path(out_dir) / EPISODES_DIR).glob(f"*/{RECORD_NAME}"))
+    return sort_newest_first([e for e in map(_read_record, records) if e is not None])
+
+
+def load_episode(out_dir: Path, edition_key: str) -> Episode | None:
+    """The record of one edition, or None when it was never built (or cannot be read)."""
+    path = episode_dir(out_dir, edition_key) / RECORD_NAME
+    return _read_record(path) if path.is_file() else None
+
+
+def _read_record(path: Path) -> Episode | None:
+    try:
+        episode = Episode.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        _check_record(episode, path.parent.name)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        message = f"skipping unreadable episode record {path}: {e}"
+        log.warning(message)
+        warnings.warn(message, stacklevel=3)
+        return None
+    return episode
 
 
 def _check_record(episode: Episode, folder: str) -> None:
