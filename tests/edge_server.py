@@ -135,9 +135,11 @@ class EdgeStandIn:
         voices: list[dict[str, Any]] | None = None,
         down_after: int | None = None,
         chars_per_s: float = CHARS_PER_S,
+        voice_list_errors: tuple[int, ...] = (),
     ) -> None:
         self.latency_s = latency_s
         self.chars_per_s = chars_per_s
+        self.voice_list_errors = voice_list_errors  # HTTP statuses of the first voice lists
         self.fault = fault
         self.down_after = down_after  # answer this many connections, then close the port
         self.voices = VOICES if voices is None else voices
@@ -241,6 +243,8 @@ class EdgeStandIn:
         if not self._check_query(request, query):
             return web.Response(status=400)
         await asyncio.sleep(self.latency_s)
+        if self.voice_list_requests <= len(self.voice_list_errors):
+            return web.Response(status=self.voice_list_errors[self.voice_list_requests - 1])
         return web.json_response(self.voices)
 
     async def _speak(self, request: web.Request) -> web.StreamResponse:

@@ -196,6 +196,21 @@ def test_unknown_voice_fails_before_any_request_with_the_closest_names(stand_in,
     assert caught.value.exit_code == 2
 
 
+def test_the_voice_list_is_retried_on_a_service_error_but_not_on_a_wrong_address(stand_in):
+    server = stand_in(voice_list_errors=(503,))
+    EdgeEngine().check_voices([YUNYANG])
+    assert server.voice_list_requests == 2
+    server = stand_in(voice_list_errors=(404,))
+    with pytest.raises(SynthesisError) as caught:
+        EdgeEngine().check_voices([YUNYANG])
+    assert str(caught.value) == (
+        f"the speech service at 127.0.0.1:{server.port} answered HTTP 404 to the voice list "
+        "request: check $AUDIO_EDITION_EDGE_WSS_URL and $AUDIO_EDITION_EDGE_VOICES_URL, "
+        "or update edge-tts"
+    )
+    assert server.voice_list_requests == 1
+
+
 def test_a_voice_edge_tts_rejects_is_a_permanent_error(tmp_path):
     with pytest.raises(SynthesisError, match=r"edge-tts refused voice 'baker'") as caught:
         asyncio.run(EdgeEngine().synthesize("你好", Voice("edge", "baker"), tmp_path / "x.wav"))
