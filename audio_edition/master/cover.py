@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from audio_edition.config import ARTWORK_SIZES, image_size
 from audio_edition.errors import InputError
 
-COVER_PX = 1400  # px: the smallest square Apple Podcasts accepts
-MAX_COVER_PX = 3000  # px: the largest it accepts
+COVER_PX = ARTWORK_SIZES[0]  # px: the smallest square Apple Podcasts accepts
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 WAVE_ANGLE_DEG = 40.0  # half the angle the sound waves span around the horizontal
 WAVE_RADII = (0.17, 0.27, 0.37)  # radii of the waves, as a fraction of the side
 WAVE_OPACITY = (1.0, 0.75, 0.5)
@@ -33,16 +32,20 @@ def cover_image(path: Path | None, publication: str) -> tuple[bytes, str]:
     if path is None:
         return default_cover(publication), "image/png"
     try:
+        size = image_size(Path(path))
         data = Path(path).read_bytes()
     except OSError as e:
         raise InputError(f"cannot read the cover image {path}: {e.strerror}") from None
-    mime, (width, height) = _image_type_and_size(data, path)
-    if width != height or not COVER_PX <= width <= MAX_COVER_PX:
+    if size is None:
+        raise InputError(f"the cover image {path} is not a PNG or JPEG file")
+    width, height = size
+    low, high = ARTWORK_SIZES
+    if width != height or not low <= width <= high:
         raise InputError(
             f"the cover image {path} is {width}x{height} px: podcast apps need a square of "
-            f"{COVER_PX} to {MAX_COVER_PX} px"
+            f"{low} to {high} px"
         )
-    return data, mime
+    return data, "image/png" if data.startswith(PNG_SIGNATURE) else "image/jpeg"
 
 
 @lru_cache(maxsize=8)
@@ -101,18 +104,3 @@ def _png(rgb: np.ndarray) -> bytes:
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _image_type_and_size(data: bytes, path: Path) -> tuple[str, tuple[int, int]]:
-    if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
-        width, height = struct.unpack(">II", data[16:24])
-        return "image/png", (width, height)
-    if data.startswith(b"\xff\xd8"):
-        i = 2
-        while i + 9 <= len(data) and data[i] == 0xFF:
-            marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
-            if marker in JPEG_SOF:
-                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-                return "image/jpeg", (width, height)
-            i += 2 + length
-    raise InputError(f"the cover image {path} is not a PNG or JPEG file")

@@ -4,9 +4,11 @@ One ffmpeg encodes the PCM with LAME (CBR, mono, the voices' 24 kHz: MPEG-2 Laye
 MasterSettings for the bitrate) and its tee muxer writes the stream twice: to the file, which is
 seekable so the first frame becomes a Xing "Info" frame with LAME's header (frame count, byte
 count, seek table, encoder delay and padding for gapless decoding), and to a pipe into a second
-ffmpeg that decodes it and runs ebur128 (true peak on). The two run side by side, so the MP3
-listeners get is measured at little cost in time. Encoding is bit-exact: the same PCM always
-gives the same bytes.
+ffmpeg that decodes it, measures its integrated loudness with ebur128 and passes the decoded
+samples on, whose true peak numpy finds (limiter.true_peak_db, 4x interpolation as BS.1770
+asks, a fraction of the cost of ebur128's 192 kHz resampler). The two ffmpegs run side by side,
+so the MP3 listeners get is measured at little cost in time. Encoding is bit-exact: the same PCM
+always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from audio_edition.master.ffmpeg import run_ffmpeg_pipeline
-from audio_edition.master.loudness import EBUR128_FILTER, Measurement, parse_ebur128
+from audio_edition.master.limiter import true_peak_db
+from audio_edition.master.loudness import Measurement, parse_integrated
 
 # LAME's quantiser rounds magnitudes down: the decoded MP3 is this much quieter than its input
 # (dB; measured on tones and speech at 8-48 kHz, 32-96 kb/s). Mastering aims that much higher.
@@ -41,8 +46,9 @@ def encode_mp3(
         "-fflags", "+bitexact", "-flags:a", "+bitexact",
         "-f", "tee", f"[{mp3}]{dest.name}|[{mp3}]pipe:1",
     ]  # fmt: skip
-    meter = ["-f", "mp3", "-i", "pipe:0", "-af", EBUR128_FILTER, "-f", "null", "-"]
-    _, (_, meter_log) = run_ffmpeg_pipeline(
+    meter = ["-f", "mp3", "-i", "pipe:0", "-af", "ebur128", "-f", "f32le", "-"]
+    decoded, (_, meter_log) = run_ffmpeg_pipeline(
         [encoder, meter], what=f"encode {dest.name}", stdin=pcm, cwd=dest.parent
     )
-    return parse_ebur128(meter_log, dest.name)
+    samples = np.frombuffer(decoded, dtype="<f4")
+    return Measurement(parse_integrated(meter_log, dest.name), true_peak_db(samples))

@@ -3,9 +3,9 @@
 The numpy measure is what mastering steers by (the speech around each sting, and the episode's
 integrated loudness before its gain is set): one linear pass over samples already in memory,
 the K-weighting applied as an FFT convolution (scipy.signal would do it as an IIR filter, but
-takes 1-3 s just to import). ffmpeg's ebur128 filter (true peak on) then measures the encoded
-MP3 itself, which is what listeners get and what acceptance is judged by; the two agree to
-~0.05 LU because ebur128 implements the same filter and gating.
+takes 1-3 s just to import). ffmpeg's ebur128 filter then measures the encoded MP3 itself, which
+is what listeners get (encode.py); the two agree to ~0.05 LU because ebur128 implements the same
+filter and gating. measure_file (ebur128 with true peak) is the independent judge tests use.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ FRAMES_AT_ONCE = 16  # FFT frames per batch (~0.2 M samples): bounds the tempora
 
 EBUR128_FILTER = "ebur128=peak=true"
 _SUMMARY = re.compile(r"Summary:.*?I:\s*(\S+) LUFS.*?Peak:\s*(\S+) dBFS", re.S)
+_INTEGRATED = re.compile(r"Summary:.*?I:\s*(\S+) LUFS", re.S)
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """What ffmpeg's ebur128 says about a file: integrated loudness and true peak."""
+    """Integrated loudness (LUFS) and true peak (dBTP) of some audio."""
 
     integrated_lufs: float
     true_peak_db: float
@@ -82,29 +83,33 @@ def _k_spectrum(sample_rate: int) -> np.ndarray:
     return np.fft.rfft(np.array(signal), FFT_SIZE).astype(np.complex64)
 
 
-def sub_block_energies(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """K-weighted mean square of `samples` (float, full scale 1.0) per 100 ms, in order.
+def sub_block_energies(
+    samples: np.ndarray, sample_rate: int, first: int = 0, count: int | None = None
+) -> np.ndarray:
+    """K-weighted mean square of `samples` (float, full scale 1.0) per 100 ms: the sub-blocks
+    `first` to `first + count` (default: to the end), the filter fed from the true start.
 
     A trailing part shorter than 100 ms is left out, as in BS.1770's block gating.
     """
     size = round(sample_rate * SUB_BLOCK_S)
-    count = len(samples) // size
+    total = len(samples) // size
+    count = total - first if count is None else min(count, total - first)
     per_frame = (FFT_SIZE - IMPULSE_TAPS + 1) // size  # overlap-save: whole sub-blocks per FFT
     step = per_frame * size
     history = IMPULSE_TAPS - 1
     spectrum = _k_spectrum(sample_rate)
-    energies = np.empty(count)
-    for first in range(0, count, per_frame * FRAMES_AT_ONCE):
-        blocks = min(per_frame * FRAMES_AT_ONCE, count - first)
+    energies = np.empty(max(count, 0))
+    for done in range(0, count, per_frame * FRAMES_AT_ONCE):
+        blocks = min(per_frame * FRAMES_AT_ONCE, count - done)
         frames = -(-blocks // per_frame)
-        start = first * size
+        start = (first + done) * size
         batch = np.zeros(history + frames * step + FFT_SIZE, dtype=np.float32)
         source = samples[max(0, start - history) : start + blocks * size]
         batch[history + blocks * size - len(source) : history + blocks * size] = source
         windows = sliding_window_view(batch, FFT_SIZE)[: frames * step : step]
         weighted = np.fft.irfft(np.fft.rfft(windows, axis=1) * spectrum, FFT_SIZE, axis=1)
         squares = np.square(weighted[:, history : history + step], dtype=np.float64)
-        energies[first : first + blocks] = squares.reshape(-1, size).mean(axis=1)[:blocks]
+        energies[done : done + blocks] = squares.reshape(-1, size).mean(axis=1)[:blocks]
     return energies
 
 
@@ -145,6 +150,14 @@ def parse_ebur128(stderr: str, name: str) -> Measurement:
     if not found:
         raise AudioError(f"ffmpeg's ebur128 printed no loudness summary for {name}")
     return Measurement(float(found.group(1)), float(found.group(2)))
+
+
+def parse_integrated(stderr: str, name: str) -> float:
+    """The integrated loudness in the summary of an ebur128 run without true peak."""
+    found = _INTEGRATED.search(stderr)
+    if not found:
+        raise AudioError(f"ffmpeg's ebur128 printed no loudness summary for {name}")
+    return float(found.group(1))
 
 
 def _loudness(energy: float) -> float:

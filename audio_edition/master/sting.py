@@ -19,6 +19,7 @@ from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master.assemble import StingSpan
 from audio_edition.master.ffmpeg import run_ffmpeg
 from audio_edition.master.loudness import (
+    IMPULSE_TAPS,
     SUB_BLOCK_S,
     gated_loudness,
     integrated_loudness,
@@ -101,8 +102,9 @@ def place_stings(
     spans: tuple[StingSpan, ...],
     stings: Mapping[str, np.ndarray],
     sample_rate: int,
-) -> None:
-    """Write each sting into its (silent) span of `samples`, as loud as the speech around it.
+) -> np.ndarray:
+    """Write each sting into its (silent) span of `samples`, as loud as the speech around it;
+    return the K-weighted 100 ms energies of the result (loudness.sub_block_energies).
 
     "As loud" is BS.1770 gated loudness: the sting's own against that of the speech within
     NEIGHBOURHOOD_S before and after it (pauses fall under the gate), so a sting stays level
@@ -113,9 +115,10 @@ def place_stings(
     if not np.isfinite(overall):
         raise AudioError("every clip of the episode is silent: synthesise it again")
     reach = round(NEIGHBOURHOOD_S / SUB_BLOCK_S)
+    touched = []
     for span in spans:
         first = int(span.start / sample_rate / SUB_BLOCK_S)
-        last = int((span.start + span.frames) / sample_rate / SUB_BLOCK_S) + 1
+        last = int((span.start + span.frames + IMPULSE_TAPS) / sample_rate / SUB_BLOCK_S) + 1
         around = gated_loudness(energies[max(0, first - reach) : last + reach])
         if not np.isfinite(around):
             around = overall
@@ -123,3 +126,7 @@ def place_stings(
         gain_db = around - integrated_loudness(sting, sample_rate)
         target = samples[span.start : span.start + span.frames]
         np.multiply(sting, np.float32(10.0 ** (gain_db / 20.0)), out=target)
+        touched.append((first, last))
+    for first, last in touched:  # the sub-blocks a sting (and the filter's memory of it) reach
+        energies[first:last] = sub_block_energies(samples, sample_rate, first, last - first)
+    return energies
