@@ -62,6 +62,7 @@ class BuildOptions:
     base_url: str | None = None
     config_path: Path | None = None
     profile_path: Path | None = None
+    lexicon_path: Path | None = None
     concurrency: int | None = None
     fallback: str | None = None
     note: str | None = None
@@ -176,21 +177,25 @@ def output_lock(out_dir: Path) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
+    """The running order of every episode a build makes, and what it needs to publish them."""
+
     config: PublicationConfig
     profile: VoiceProfile
     parts: tuple[tuple[EditionInfo, Script], ...]  # one per episode
 
 
-def _prepare(options: BuildOptions, watch: _Stopwatch) -> _Prepared:
+def prepare(options: BuildOptions, watch: _Stopwatch | None = None) -> Prepared:
+    """Read the inputs and make the running order of each episode; writes nothing."""
+    watch = watch or _Stopwatch()
     config = load_config(options.config_path, base_url=options.base_url)
     profile = load_profile(options.profile_path)
     with watch.stage("ingest"):
         edition = read_edition(options.inputs)
     with watch.stage("script"):
-        lexicon = load_lexicon()
+        lexicon = load_lexicon(options.lexicon_path)
         info = EditionInfo(
-            publication=config.title,
+            publication=config.publication,
             date=options.date,
             title=options.title or edition.title or config.title,
         )
@@ -210,14 +215,14 @@ def _prepare(options: BuildOptions, watch: _Stopwatch) -> _Prepared:
             )
         else:
             parts = ((info, build_script(edition, info, profile, options.engine, lexicon)),)
-    return _Prepared(config=config, profile=profile, parts=parts)
+    return Prepared(config=config, profile=profile, parts=parts)
 
 
 def build(options: BuildOptions) -> BuildSummary:
     """Build the edition read from `options.inputs` into `options.out_dir` and update its feed."""
     watch = _Stopwatch()
     out_dir = options.out_dir
-    prepared = _prepare(options, watch)  # reads only: bad input fails before anything is written
+    prepared = prepare(options, watch)  # reads only: bad input fails before anything is written
     with output_lock(out_dir):
         remove_stale_temp_files(out_dir)
         segments = [s for _, script in prepared.parts for s in script.segments]
@@ -268,7 +273,7 @@ def _summary(
 
 def _publish_episode(
     out_dir: Path,
-    prepared: _Prepared,
+    prepared: Prepared,
     info: EditionInfo,
     script: Script,
     clips: Sequence[Any],
@@ -349,7 +354,7 @@ def _sentences_by_chapter(script: Script) -> dict[str, list[str]]:
 
 def plan(options: BuildOptions) -> Plan:
     """What a build would do, touching nothing: changed articles and sentences, clips to make."""
-    prepared = _prepare(options, _Stopwatch())
+    prepared = prepare(options)
     segments = [s for _, script in prepared.parts for s in script.segments]
     engine = create_engine(options.engine)
     cache = ClipCache(options.out_dir / CACHE_DIR)

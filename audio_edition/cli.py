@@ -81,75 +81,24 @@ def parse(inputs, as_json):
     click.echo("\n".join(outline(edition)))
 
 
-@cli.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINE_NAMES),
-    default="offline",
-    show_default=True,
-    help="Speech engine the spoken text is prepared for.",
-)
-@click.option("--publication", default="本报", show_default=True, help="Publication name.")
-@click.option(
-    "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
-)
-@click.option("--title", help="The edition's name [default: the first page's title].")
-@click.option(
-    "--profile", "profile_path", type=click.Path(dir_okay=False), help="Voice profile TOML."
-)
-@click.option(
-    "--lexicon",
-    "lexicon_path",
-    type=click.Path(dir_okay=False),
-    help="Pronunciation lexicon TOML [default: voices/lexicon.toml].",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the running order as JSON.")
-@reports_errors
-def script(inputs, engine, publication, date, title, profile_path, lexicon_path, as_json):
-    """Show the running order of INPUT...: every segment with its voice role, pause after it,
-    text, and what the engine is given when that differs.
-
-    \b
-    Example:
-      audio-edition script samples/000_aa4cbc5942cc5dc6.txt
-      audio-edition script samples/000_aa4cbc5942cc5dc6.txt --engine edge --json
-    """
-    from audio_edition.ingest import read_edition
-    from audio_edition.model import EditionInfo
-    from audio_edition.profile import load_profile
-    from audio_edition.script import build_script, outline
-    from audio_edition.text.lexicon import load_lexicon
-
-    profile = load_profile(Path(profile_path) if profile_path else None)
-    lexicon = load_lexicon(Path(lexicon_path) if lexicon_path else None)
-    edition = read_edition(_input_paths(inputs))
-    info = EditionInfo(
-        publication=publication,
-        date=date.date() if date else dt.date.today(),
-        title=title or edition.title or publication,
-    )
-    result = build_script(edition, info, profile, engine, lexicon)
-    if as_json:
-        print_json(result.to_dict())
-        return
-    click.echo("\n".join(outline(result)))
-
-
 def _input_paths(inputs: tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(Path(p) for p in inputs)
 
 
 def _build_options(
-    inputs: tuple[str, ...], out_dir: str, engine: str, date: dt.datetime | None, **extra: Any
+    inputs: tuple[str, ...], engine: str, date: dt.datetime | None, **extra: Any
 ) -> Any:
     # Imported here, not at the top: the pipeline pulls in numpy, LiteRT and ffmpeg helpers,
     # which `--help` and the light commands should not pay for.
     from audio_edition.build import BuildOptions
 
+    if "out_dir" in extra:
+        extra["out_dir"] = Path(extra["out_dir"])
+    for name in ("config_path", "profile_path", "lexicon_path"):
+        if extra.get(name):
+            extra[name] = Path(extra[name])
     return BuildOptions(
         inputs=_input_paths(inputs),
-        out_dir=Path(out_dir),
         engine=engine,
         date=date.date() if date else dt.date.today(),
         **extra,
@@ -158,9 +107,6 @@ def _build_options(
 
 edition_options = [
     click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
-    click.option(
-        "-o", "--out", "out_dir", default="output", show_default=True, help="Output directory."
-    ),
     click.option(
         "--engine",
         type=click.Choice(ENGINE_NAMES),
@@ -178,7 +124,16 @@ edition_options = [
     click.option(
         "--profile", "profile_path", type=click.Path(dir_okay=False), help="Voice profile TOML."
     ),
+    click.option(
+        "--lexicon",
+        "lexicon_path",
+        type=click.Path(dir_okay=False),
+        help="Pronunciation lexicon TOML [default: voices/lexicon.toml].",
+    ),
 ]
+out_option = click.option(
+    "-o", "--out", "out_dir", default="output", show_default=True, help="Output directory."
+)
 
 
 def with_edition_options(command: F) -> F:
@@ -189,6 +144,7 @@ def with_edition_options(command: F) -> F:
 
 @cli.command()
 @with_edition_options
+@out_option
 @click.option("--base-url", help="Absolute URL where the output directory is served.")
 @click.option("--concurrency", type=click.IntRange(1, 32), help="Clips synthesised at once.")
 @click.option(
@@ -206,7 +162,7 @@ def with_edition_options(command: F) -> F:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @reports_errors
-def build(inputs, out_dir, engine, date, as_json, **extra):
+def build(inputs, engine, date, as_json, **extra):
     """Build the audio edition of INPUT... (the pages of one day, in order) and its feed.
 
     \b
@@ -215,7 +171,7 @@ def build(inputs, out_dir, engine, date, as_json, **extra):
     """
     from audio_edition.build import build as build_edition
 
-    summary = build_edition(_build_options(inputs, out_dir, engine, date, **extra))
+    summary = build_edition(_build_options(inputs, engine, date, **extra))
     if as_json:
         print_json(summary.to_dict())
         return
@@ -234,9 +190,10 @@ def build(inputs, out_dir, engine, date, as_json, **extra):
 
 @cli.command()
 @with_edition_options
+@out_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @reports_errors
-def plan(inputs, out_dir, engine, date, as_json, **extra):
+def plan(inputs, engine, date, as_json, **extra):
     """Show what a build of INPUT... would change, without touching anything.
 
     \b
@@ -245,7 +202,7 @@ def plan(inputs, out_dir, engine, date, as_json, **extra):
     """
     from audio_edition.build import plan as plan_edition
 
-    result = plan_edition(_build_options(inputs, out_dir, engine, date, **extra))
+    result = plan_edition(_build_options(inputs, engine, date, **extra))
     if as_json:
         print_json(result.to_dict())
         return
@@ -340,3 +297,26 @@ def voices(engine, language, as_json):
         status = "" if v.status == "GA" else f"  ({v.status})"
         line = f"{v.name:<{width}}  {v.gender:<6}  {v.locale:<10}  {', '.join(v.categories)}"
         click.echo(line.rstrip() + status)
+
+
+@cli.command()
+@with_edition_options
+@click.option("--json", "as_json", is_flag=True, help="Print the running order as JSON.")
+@reports_errors
+def script(inputs, engine, date, as_json, **extra):
+    """Show the running order of INPUT...: every segment with its voice role, pause after it,
+    text, and what the engine is given when that differs.
+
+    \b
+    Example:
+      audio-edition script samples/000_aa4cbc5942cc5dc6.txt
+      audio-edition script samples/000_aa4cbc5942cc5dc6.txt --engine edge --json
+    """
+    from audio_edition.build import prepare
+    from audio_edition.script import outline
+
+    ((_, running_order),) = prepare(_build_options(inputs, engine, date, **extra)).parts
+    if as_json:
+        print_json(running_order.to_dict())
+        return
+    click.echo("\n".join(outline(running_order)))

@@ -132,6 +132,7 @@ def podcast_guid(feed_url: str) -> str:
 class PublicationConfig:
     """What the feed and the pages say about the podcast. Validated on creation."""
 
+    publication: str = "本报"  # the newspaper's name, announced in every episode's intro
     title: str = "本报有声版"
     description: str = "本报每日新闻的有声版：每篇文章由普通话朗读，按文章分章，附完整文字稿。"
     author: str = "本报编辑部"
@@ -148,7 +149,7 @@ class PublicationConfig:
     guid: str | None = None  # podcast:guid; None = derived from feed_url (fix it once published)
 
     def __post_init__(self) -> None:
-        for name in ("title", "description", "author", "owner_name"):
+        for name in ("publication", "title", "description", "author", "owner_name"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"config key {name!r} must be a non-empty string")
@@ -317,6 +318,9 @@ STARTER_CONFIG = """\
 # audio-edition publication config: what your podcast feed and web pages say.
 # Every key is optional; the values below are the defaults unless marked "example".
 # Check the feed after editing:  audio-edition build ... && open OUT/feed.xml
+
+# The newspaper's name, as the intro of every episode says it ("欢迎收听本报有声版").
+publication = "本报"
 
 # The podcast's name, summary and the person or desk behind it.
 title = "本报有声版"

@@ -334,7 +334,9 @@ def test_script_command_prints_json(sample_page):
 def test_script_command_prints_a_listing(sample_page, tmp_path):
     lexicon = tmp_path / "lexicon.toml"
     lexicon.write_text('"呼铁中院" = "呼和浩特铁路运输中级法院"\n', encoding="utf-8")
-    args = ["script", str(sample_page), "--publication", "赤峰日报", "--title", "第三版"]
+    config = tmp_path / "audio-edition.toml"
+    config.write_text('publication = "赤峰日报"\n', encoding="utf-8")
+    args = ["script", str(sample_page), "--config", str(config), "--title", "第三版"]
     result = CliRunner().invoke(cli, [*args, "--lexicon", str(lexicon)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -342,6 +344,7 @@ def test_script_command_prints_a_listing(sample_page, tmp_path):
     assert "== a01 “联合体”吹响集结号 产业兴旺助增收  [sting: article]" in lines
     assert any(re.match(r"  headline +750ms  “联合体”吹响集结号", line) for line in lines)
     assert any("> 本期内容，第三版" in line for line in lines)
+    assert "欢迎收听赤峰日报有声版" in result.output
     assert not any("呼铁中院" in line for line in lines if line.strip().startswith(">"))
 
 
