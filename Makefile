@@ -37,4 +37,5 @@ bench: $(VENV)/.dev
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) output/episodes output/.cache output/*.xml output/*.html
+	rm -rf $(VENV)
+	find output -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
