@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from audio_edition.errors import AudioError
-from audio_edition.model import ChapterTiming, Clip, Script, Segment, SegmentTiming
+from audio_edition.model import ChapterTiming, Clip, Script, SegmentTiming
 
 SAMPLE_RATE = 24_000  # Hz: what every clip must be (both engines synthesise at 24 kHz)
 PCM_SCALE = 1.0 / 32768.0  # 16-bit sample -> float, full scale 1.0
@@ -66,7 +66,9 @@ def assemble(
         raise AudioError(
             f"{len(clips)} clips for {len(segments)} segments: the synthesis is incomplete"
         )
-    labels = [_label(script, i) for i in range(len(segments))]
+    if not segments:
+        raise AudioError("the script has nothing to say: there is no episode to master")
+    labels = _labels(script)
     frames = [_clip_frames(clip, label) for clip, label in zip(clips, labels, strict=True)]
     gap = _ms_to_frames(sting_gap_ms)
 
@@ -96,15 +98,14 @@ def assemble(
     )
 
 
-def _label(script: Script, index: int) -> str:
-    """How an error names segment `index`: its chapter, its place there and its first words."""
+def _labels(script: Script) -> list[str]:
+    """How an error names each segment: its chapter, its place there and its first words."""
+    labels = []
     for chapter in script.chapters:
-        if index < len(chapter.segments):
-            segment: Segment = chapter.segments[index]
+        for index, segment in enumerate(chapter.segments):
             words = segment.text if len(segment.text) <= 16 else segment.text[:15] + "…"
-            return f"segment {index + 1} of chapter {chapter.id!r} ({words!r})"
-        index -= len(chapter.segments)
-    raise IndexError(index)
+            labels.append(f"segment {index + 1} of chapter {chapter.id!r} ({words!r})")
+    return labels
 
 
 def _clip_frames(clip: Clip, label: str) -> int:

@@ -123,7 +123,10 @@ def place_stings(
         if not np.isfinite(around):
             around = overall
         sting = stings[span.kind]
-        gain_db = around - integrated_loudness(sting, sample_rate)
+        level = integrated_loudness(sting, sample_rate)
+        if not np.isfinite(level):
+            raise ConfigError(f"the {span.kind} sting is too quiet to hear (under -70 LUFS)")
+        gain_db = around - level
         target = samples[span.start : span.start + span.frames]
         np.multiply(sting, np.float32(10.0 ** (gain_db / 20.0)), out=target)
         touched.append((first, last))
