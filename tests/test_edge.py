@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import edge_tts.communicate
@@ -83,6 +84,27 @@ def test_sentences_are_synthesised_decoded_and_cached(stand_in, tmp_path):
     again = synthesize_all(segments(texts), EdgeEngine(), cache, policy=FAST)
     assert (again.synthesized, again.reused) == (0, len(SENTENCES))
     assert again.clips == report.clips and sum(server.texts.values()) == len(SENTENCES)
+
+
+def test_the_stand_in_speaks_the_protocol_edge_tts_expects(stand_in):
+    server = stand_in()
+    apply_endpoints()
+
+    async def stream(boundary: str) -> list[dict]:
+        communicate = edge_tts.Communicate(
+            SENTENCES[1] + SENTENCES[2], YUNYANG.name, boundary=boundary
+        )
+        return [chunk async for chunk in communicate.stream()]
+
+    for boundary in ("SentenceBoundary", "WordBoundary"):
+        chunks = asyncio.run(stream(boundary))
+        marks = [c for c in chunks if c["type"] == boundary]
+        words = sum(-(-len(s) // 2) for s in SENTENCES[1:3])  # the stand-in's "words": 2 chars
+        assert len(marks) == (2 if boundary == "SentenceBoundary" else words)
+        assert "".join(m["text"] for m in marks) == SENTENCES[1] + SENTENCES[2]
+        assert all(a["offset"] + a["duration"] <= b["offset"] for a, b in pairwise(marks))
+        assert sum(len(c["data"]) for c in chunks if c["type"] == "audio") % 144 == 0
+    assert server.protocol_errors == []
 
 
 def test_identity_covers_voice_prosody_and_format():
