@@ -28,6 +28,10 @@ from audio_edition.master.loudness import (
 from audio_edition.model import STING_KINDS
 
 NEIGHBOURHOOD_S = 15.0  # s: the speech before and after a sting that sets its loudness
+# LU above the speech's loudness a sting is set to: ebur128's 3 s short-term window over a
+# 1.3-1.9 s sting also spans the pause before it and reads a sting of equal loudness 2-3 LU under
+# the speech; 1 LU up keeps both readings (the sting alone, and that window) within 2 LU of it
+STING_LIFT_LU = 1.0
 MAX_STING_S = 30.0  # s: a longer "sting" file is surely the wrong file
 ATTACK_S = 0.004  # s: raised-cosine onset of each strike (no click)
 FADE_S = 0.12  # s: fade to silence at the end of a built-in sting
@@ -103,8 +107,8 @@ def place_stings(
     stings: Mapping[str, np.ndarray],
     sample_rate: int,
 ) -> np.ndarray:
-    """Write each sting into its (silent) span of `samples`, as loud as the speech around it;
-    return the K-weighted 100 ms energies of the result (loudness.sub_block_energies).
+    """Write each sting into its (silent) span of `samples`, as loud as the speech around it
+    (plus STING_LIFT_LU); return the K-weighted 100 ms energies of the result.
 
     "As loud" is BS.1770 gated loudness: the sting's own against that of the speech within
     NEIGHBOURHOOD_S before and after it (pauses fall under the gate), so a sting stays level
@@ -126,7 +130,7 @@ def place_stings(
         level = integrated_loudness(sting, sample_rate)
         if not np.isfinite(level):
             raise ConfigError(f"the {span.kind} sting is too quiet to hear (under -70 LUFS)")
-        gain_db = around - level
+        gain_db = around + STING_LIFT_LU - level
         target = samples[span.start : span.start + span.frames]
         np.multiply(sting, np.float32(10.0 ** (gain_db / 20.0)), out=target)
         touched.append((first, last))
