@@ -122,10 +122,10 @@ def decode(path: Path, start_s: float = 0.0, seconds: float | None = None) -> np
 
 
 def ebur128(path: Path, start_s: float, seconds: float) -> float:
-    """ffmpeg's integrated loudness of a part of a file."""
+    """ffmpeg's integrated loudness of a part of a file (cut by atrim before the meter)."""
     _, log = run_ffmpeg(
-        ["-i", str(path), "-ss", f"{start_s:.3f}", "-t", f"{seconds:.3f}"]
-        + ["-af", "ebur128", "-f", "null", "-"],
+        ["-i", str(path), "-af", f"atrim=start={start_s:.3f}:duration={seconds:.3f},ebur128"]
+        + ["-f", "null", "-"],
         what="measure",
     )
     return float(re.search(r"Summary:.*?I:\s*(\S+) LUFS", log, re.S).group(1))
