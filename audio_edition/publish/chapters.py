@@ -13,7 +13,6 @@ from audio_edition.fsutil import atomic_write_text
 from audio_edition.model import MasteredAudio
 
 CHAPTERS_VERSION = "1.2.0"
-MIME_TYPE = "application/json+chapters"  # for the feed's <podcast:chapters type="...">
 
 
 def chapters_document(audio: MasteredAudio) -> dict[str, Any]:
