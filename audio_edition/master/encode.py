@@ -46,9 +46,10 @@ def encode_mp3(
         "-fflags", "+bitexact", "-flags:a", "+bitexact",
         "-f", "tee", f"[{mp3}]{dest.name}|[{mp3}]pipe:1",
     ]  # fmt: skip
-    meter = ["-f", "mp3", "-i", "pipe:0", "-af", "ebur128", "-f", "f32le", "-"]
+    meter = ["-f", "mp3", "-i", "pipe:0", "-af", "ebur128", "-f", "s16le", "-"]
     decoded, (_, meter_log) = run_ffmpeg_pipeline(
         [encoder, meter], what=f"encode {dest.name}", stdin=pcm, cwd=dest.parent
     )
-    samples = np.frombuffer(decoded, dtype="<f4")
-    return Measurement(parse_integrated(meter_log, dest.name), true_peak_db(samples))
+    # 16-bit is exact enough, and an MP3 overshooting full scale reads as 0 dBTP: corrected
+    samples = np.frombuffer(decoded, dtype="<i2")
+    return Measurement(parse_integrated(meter_log, dest.name), true_peak_db(samples, 32768.0))

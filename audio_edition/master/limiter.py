@@ -62,18 +62,22 @@ def _peaks_near(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     return starts, _peaks_after(np.pad(x, SINC_HALF_TAPS + 1), starts + SINC_HALF_TAPS + 1)
 
 
-def true_peak_db(samples: np.ndarray) -> float:
-    """The true peak of `samples` (float, full scale 1.0) in dBTP, interpolated OVERSAMPLE x."""
-    sample_peak = float(np.abs(samples).max()) if len(samples) else 0.0
+def true_peak_db(samples: np.ndarray, full_scale: float = 1.0) -> float:
+    """The true peak in dBTP of `samples` (full scale `full_scale`: 32768 for 16-bit),
+    interpolated OVERSAMPLE x."""
+    sample_peak = float(np.abs(samples).max()) / full_scale if len(samples) else 0.0
     if sample_peak == 0.0:
         return -np.inf
     level = sample_peak * 10.0 ** (-CANDIDATE_DB / 20.0)
+    context = SINC_HALF_TAPS + 1  # samples each side that an interpolation at the core needs
     peak = sample_peak
     for start in range(0, len(samples), CHUNK_FRAMES):
-        chunk = samples[max(0, start - 1) : start + CHUNK_FRAMES + 1]
-        _, peaks = _peaks_near(chunk, level)
-        if len(peaks):
-            peak = max(peak, float(peaks.max()))
+        lo = max(0, start - context)
+        chunk = samples[lo : start + CHUNK_FRAMES + context].astype(np.float32) / full_scale
+        starts, peaks = _peaks_near(chunk, level)
+        core = (starts >= start - lo) & (starts < start - lo + CHUNK_FRAMES)
+        if core.any():
+            peak = max(peak, float(peaks[core].max()))
     return float(20.0 * np.log10(peak))
 
 
