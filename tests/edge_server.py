@@ -403,6 +403,7 @@ def main() -> None:
     on our cores under our GIL). Prints the environment that points EdgeEngine here as one JSON
     line, serves until stdin closes, then prints what it saw as one JSON line."""
     import argparse
+    import resource
     import sys
 
     parser = argparse.ArgumentParser(description="the edge-tts service stand-in")
@@ -411,7 +412,12 @@ def main() -> None:
     with EdgeStandIn(latency_s=args.latency) as server:
         print(json.dumps(server.env()), flush=True)
         sys.stdin.read()
-    seen = {"connections": server.connections, "protocol_errors": server.protocol_errors}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    seen = {
+        "connections": server.connections,
+        "protocol_errors": server.protocol_errors,
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # the stand-in's own CPU time
+    }
     print(json.dumps(seen), flush=True)
 
 
