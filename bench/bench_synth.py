@@ -2,7 +2,7 @@
 and the offline voice with two workers vs one. Run by hand (about two minutes a round):
 
     .venv/bin/python bench/bench_synth.py [--latency 0.3] [--offline-sentences 20] [--rounds 1]
-                                          [--json]
+                                          [--only edge|offline] [--json]
 
 Edge: every segment of the sample page's script (edge voices) is synthesised into a fresh cache
 twice, side by side against the same stand-in (tests/edge_server.py, in a process of its own)
@@ -132,16 +132,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.3, help="stand-in seconds per request")
     parser.add_argument("--offline-sentences", type=int, default=20)
+    parser.add_argument("--only", choices=("edge", "offline"), help="run one of the two")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each; the best counts")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    results = {"edge": bench_edge(args.latency, args.rounds)}
-    if args.offline_sentences:
+    results = {}
+    if args.only != "offline":
+        results["edge"] = bench_edge(args.latency, args.rounds)
+    if args.only != "edge":
         results["offline"] = bench_offline(args.offline_sentences, args.rounds)
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    edge = results["edge"]
+    if "edge" in results:
+        print_edge(results["edge"])
+    if "offline" in results:
+        print_offline(results["offline"])
+
+
+def print_edge(edge: dict) -> None:
     print(
         f"edge engine, stand-in with {edge['latency_s']} s latency, {edge['segments']} segments "
         f"(the stand-in itself used {edge['stand_in_cpu_s']} s of CPU)"
@@ -155,20 +164,20 @@ def main() -> None:
             )
     verdict = "meets" if edge["target_met"] else "MISSES"
     print(f"  speed-up {edge['speedup']}x ({verdict} the {TARGET_RATIO:g}x target)")
-    if "offline" in results:
-        off = results["offline"]
-        print(f"offline voice, {off['sentences']} sentences on {off['cores']} cores")
-        for name in ("workers_1", "workers_2"):
-            run = off[name]
-            print(
-                f"  {name:<15} {run['seconds']:7.2f} s  {run['audio_s']} s of audio  "
-                f"{run['cpu_ms_per_clip']} ms CPU/clip  {run['cores_used']} cores used  "
-                f"load {run['load_average']}  (runs: {run['every_run_s']} s)"
-            )
+
+
+def print_offline(off: dict) -> None:
+    print(f"offline voice, {off['sentences']} sentences on {off['cores']} cores")
+    for name in ("workers_1", "workers_2"):
+        run = off[name]
         print(
-            f"  speed-up {off['speedup']}x, "
-            f"{off['realtime_factor_2_workers']}x faster than real time"
+            f"  {name:<15} {run['seconds']:7.2f} s  {run['audio_s']} s of audio  "
+            f"{run['cpu_ms_per_clip']} ms CPU/clip  {run['cores_used']} cores used  "
+            f"load {run['load_average']}  (runs: {run['every_run_s']} s)"
         )
+    print(
+        f"  speed-up {off['speedup']}x, {off['realtime_factor_2_workers']}x faster than real time"
+    )
 
 
 if __name__ == "__main__":
