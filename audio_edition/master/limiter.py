@@ -46,8 +46,9 @@ _TAPS = _interpolator().astype(np.float32)
 
 def _peaks_after(x: np.ndarray, index: np.ndarray) -> np.ndarray:
     """The true peak of x over [i, i + 1] for each i in `index` (x padded by SINC_HALF_TAPS)."""
-    offsets = np.arange(-SINC_HALF_TAPS + 1, SINC_HALF_TAPS + 1)
-    between = x[index[:, None] + offsets[None, :]] @ _TAPS.T
+    between = np.zeros((len(index), OVERSAMPLE - 1), dtype=np.float32)
+    for column, offset in enumerate(range(-SINC_HALF_TAPS + 1, SINC_HALF_TAPS + 1)):
+        between += x[index + offset][:, None] * _TAPS[:, column]  # no BLAS: its threads spin
     ends = np.maximum(np.abs(x[index]), np.abs(x[index + 1]))
     return np.maximum(np.abs(between).max(axis=1), ends)
 
@@ -164,8 +165,8 @@ def limiting_loss_db(
     for start in picked:
         chunk = next(_limited(samples, gain_db, ceiling_db, sample_rate, first=start))
         plain = samples[start : start + len(chunk)] * gain
-        before += float(np.dot(plain, plain))
-        after += float(np.dot(chunk, chunk))
+        before += float(np.einsum("i,i->", plain, plain, dtype=np.float64))  # no BLAS threads
+        after += float(np.einsum("i,i->", chunk, chunk, dtype=np.float64))
     return 10.0 * np.log10(after / before) if before > 0 and after > 0 else 0.0
 
 
