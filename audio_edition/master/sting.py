@@ -11,6 +11,7 @@ Stings are returned at full scale 1.0 peak; mastering sets their loudness to the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +53,10 @@ CHIMES = {  # kind -> (bell, motif, length in s)
 }
 
 
+@lru_cache(maxsize=4)
 def chime(kind: str, sample_rate: int) -> np.ndarray:
-    """The built-in sting of `kind` ("edition" or "article") as float32 samples, peak 1.0."""
+    """The built-in sting of `kind` ("edition" or "article") as float32 samples, peak 1.0
+    (read-only: it is computed once)."""
     bell, motif, length_s = CHIMES[kind]
     t = np.arange(round(length_s * sample_rate)) / sample_rate
     out = np.zeros_like(t)
@@ -69,7 +72,9 @@ def chime(kind: str, sample_rate: int) -> np.ndarray:
                 out[sounding] += level * onset * partial
     fade = round(FADE_S * sample_rate)
     out[-fade:] *= 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, fade))
-    return (out / np.abs(out).max()).astype(np.float32)
+    samples = (out / np.abs(out).max()).astype(np.float32)
+    samples.flags.writeable = False
+    return samples
 
 
 def load_sting(path: Path, sample_rate: int) -> np.ndarray:
