@@ -21,7 +21,7 @@ from audio_edition.master.assemble import SAMPLE_RATE, assemble
 from audio_edition.master.checks import plausible_duration
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
-from audio_edition.master.limiter import limited_pcm16
+from audio_edition.master.limiter import TruePeakMeter, limited_pcm16
 from audio_edition.master.loudness import integrated_loudness, measure_file
 from audio_edition.master.sting import chime
 from audio_edition.model import Chapter, Clip, Script, Segment, Voice
@@ -410,6 +410,17 @@ def test_limiter_holds_the_true_peak_ceiling(tmp_path):
     assert measure_file(pcm).true_peak_db <= -3.0 + 0.15
     loud = np.frombuffer(data, "<i2")[: SAMPLE_RATE // 10]
     assert np.abs(loud).max() > 0.5 * 32768  # limited, not just turned down
+
+
+def test_true_peak_meter_reads_a_stream_like_ebur128(episode):
+    audio, _ = episode
+    raw, _ = run_ffmpeg(["-i", str(audio.path), "-f", "s16le", "-"], what="decode")
+    whole, pieces = TruePeakMeter(), TruePeakMeter()
+    whole.feed(raw)
+    for start in range(0, len(raw), 9_999):  # odd sizes: samples split across pieces
+        pieces.feed(raw[start : start + 9_999])
+    assert whole.close() == pieces.close()
+    assert abs(pieces.close() - measure_file(audio.path).true_peak_db) <= 0.15
 
 
 def test_default_cover_is_a_deterministic_square_png():

@@ -10,7 +10,7 @@ import contextlib
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +18,7 @@ from typing import IO, Any
 from audio_edition.errors import AudioError
 
 STDERR_TAIL_LINES = 3  # lines of ffmpeg's stderr quoted in an AudioError
+SINK_PIECE = 1 << 16  # bytes: at most this much of a stdout is handed to a sink at a time
 BASE_ARGS = ("-hide_banner", "-nostdin", "-nostats", "-y")
 
 
@@ -56,10 +57,12 @@ def run_ffmpeg_pipeline(
     what: str,
     stdin: Iterable[bytes | memoryview] | None = None,
     cwd: Path | None = None,
+    sink: Callable[[bytes], None] | None = None,
 ) -> tuple[bytes, list[str]]:
     """Run ffmpeg commands concurrently, each one's stdout piped into the next one's stdin.
 
-    Returns the last command's stdout and every command's stderr. Any failure raises AudioError.
+    Returns the last command's stdout (or b"" when `sink` takes it piece by piece as it comes)
+    and every command's stderr. Any failure raises AudioError.
     """
     cmds = [[ffmpeg_exe(), *BASE_ARGS, *args] for args in commands]
     with contextlib.ExitStack() as stack:
@@ -87,7 +90,12 @@ def run_ffmpeg_pipeline(
         last = procs[-1].stdout
         assert last is not None
         with last:
-            out = last.read()
+            if sink is None:
+                out = last.read()
+            else:
+                out = b""
+                while piece := last.read(SINK_PIECE):  # blocks for a whole piece
+                    sink(piece)
         codes = [proc.wait() for proc in procs]
         if feeder is not None:
             feeder.join()

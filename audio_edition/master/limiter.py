@@ -63,23 +63,47 @@ def _peaks_near(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     return starts, _peaks_after(np.pad(x, SINC_HALF_TAPS + 1), starts + SINC_HALF_TAPS + 1)
 
 
-def true_peak_db(samples: np.ndarray, full_scale: float = 1.0) -> float:
-    """The true peak in dBTP of `samples` (full scale `full_scale`: 32768 for 16-bit),
-    interpolated OVERSAMPLE x."""
-    sample_peak = float(np.abs(samples).max()) / full_scale if len(samples) else 0.0
-    if sample_peak == 0.0:
-        return -np.inf
-    level = sample_peak * 10.0 ** (-CANDIDATE_DB / 20.0)
-    context = SINC_HALF_TAPS + 1  # samples each side that an interpolation at the core needs
-    peak = sample_peak
-    for start in range(0, len(samples), CHUNK_FRAMES):
-        lo = max(0, start - context)
-        chunk = samples[lo : start + CHUNK_FRAMES + context].astype(np.float32) / full_scale
-        starts, peaks = _peaks_near(chunk, level)
-        core = (starts >= start - lo) & (starts < start - lo + CHUNK_FRAMES)
-        if core.any():
-            peak = max(peak, float(peaks[core].max()))
-    return float(20.0 * np.log10(peak))
+class TruePeakMeter:
+    """The true peak of a stream of 16-bit little-endian PCM fed in pieces of any size.
+
+    Each interval between two samples is interpolated once, when the samples it needs on both
+    sides have arrived: the buffer keeps CONTEXT samples of the past and the samples whose
+    following intervals are still to measure. Only intervals next to a sample within
+    CANDIDATE_DB of the loudest sample so far are interpolated.
+    """
+
+    CONTEXT = SINC_HALF_TAPS + 1  # samples an interpolation needs on each side
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(self.CONTEXT, dtype=np.float32)  # silence before the start
+        self._odd = b""  # half a sample left over from the last piece
+        self._sample_peak = 0.0
+        self._peak = 0.0
+
+    def feed(self, data: bytes) -> None:
+        data = self._odd + data
+        whole = len(data) - len(data) % 2
+        self._odd = data[whole:]
+        new = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32) / PCM_SCALE
+        if len(new):
+            self._sample_peak = max(self._sample_peak, float(np.abs(new).max()))
+            self._measure(np.concatenate([self._buffer, new]), final=False)
+
+    def close(self) -> float:
+        """The true peak of everything fed, in dBTP (-inf for silence)."""
+        self._measure(self._buffer, final=True)
+        peak = max(self._peak, self._sample_peak)
+        return float(20.0 * np.log10(peak)) if peak > 0 else -np.inf
+
+    def _measure(self, x: np.ndarray, final: bool) -> None:
+        """Measure the intervals starting from x[CONTEXT] that have their context in `x`."""
+        stop = len(x) - 1 if final else len(x) - self.CONTEXT  # the intervals measured now
+        if stop > self.CONTEXT and self._sample_peak > 0:
+            starts, peaks = _peaks_near(x, self._sample_peak * 10.0 ** (-CANDIDATE_DB / 20.0))
+            ready = (starts >= self.CONTEXT) & (starts < stop)
+            if ready.any():
+                self._peak = max(self._peak, float(peaks[ready].max()))
+        self._buffer = x[max(0, stop - self.CONTEXT) :]
 
 
 def gain_curve(x: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray | None:
