@@ -11,6 +11,7 @@ offline, in numpy, one linear pass in chunks:
   requirement of any sample it covers, so the ceiling holds exactly, with smooth linear ramps
   and no gain wobble between the pitch pulses of one syllable. It is computed on blocks of
   BLOCK samples (a third of a millisecond) and interpolated, which keeps the guarantee.
+TruePeakMeter applies the same interpolation to a stream (the decoded MP3, in encode.py).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def limiting_loss_db(
         plain = samples[start : start + len(chunk)] * gain
         before += float(np.einsum("i,i->", plain, plain, dtype=np.float64))  # no BLAS threads
         after += float(np.einsum("i,i->", chunk, chunk, dtype=np.float64))
-    return 10.0 * np.log10(after / before) if before > 0 and after > 0 else 0.0
+    return float(10.0 * np.log10(after / before)) if before > 0 and after > 0 else 0.0
 
 
 def _limited(
