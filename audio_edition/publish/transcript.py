@@ -2,13 +2,15 @@
 
 Captions must be short enough to read: a line holds at most LINE_WIDTH full-width characters
 (Latin letters and digits count half), a cue at most CUE_LINES lines. A longer sentence becomes
-consecutive cues sharing its time span in proportion to their length. Lines break after
+consecutive cues sharing its time span in proportion to their length; cues and lines are made
+as even as the breaks allow, so no lone word trails on a line or a cue of its own. Lines break after
 punctuation where one is near, never inside a Latin word or number, and never put closing
 punctuation at the start of a line or opening punctuation at its end.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -43,8 +45,7 @@ def vtt_text(segments: tuple[SegmentTiming, ...]) -> str:
 
 def segment_cues(segment: SegmentTiming) -> Iterator[tuple[int, int, list[str]]]:
     """(start ms, end ms, lines) of the cues that show `segment`."""
-    lines = wrap(segment.text)
-    cues = [lines[i : i + CUE_LINES] for i in range(0, len(lines), CUE_LINES)]
+    cues = cue_lines(segment.text)
     widths = [sum(width(line) for line in cue) for cue in cues]
     total = sum(widths) or 1.0
     span = segment.end_ms - segment.start_ms
@@ -56,6 +57,37 @@ def segment_cues(segment: SegmentTiming) -> Iterator[tuple[int, int, list[str]]]
         yield start, end, cue
 
 
+def cue_lines(text: str) -> list[list[str]]:
+    """The lines of each cue that shows `text`: as few cues as fit, their lengths and the lines
+    within them as even as the breaks allow (no short line or cue left dangling)."""
+    cue_width = CUE_LINES * LINE_WIDTH
+    fewest = math.ceil(width(text) / cue_width)
+    for count in range(fewest, fewest + 3):
+        for pieces in _wrappings(text, count, cue_width):
+            cues = [_balanced(piece, CUE_LINES, LINE_WIDTH) for piece in pieces]
+            if all(len(lines) <= CUE_LINES for lines in cues):
+                return cues
+    lines = wrap(text)
+    return [lines[i : i + CUE_LINES] for i in range(0, len(lines), CUE_LINES)]
+
+
+def _balanced(text: str, parts: int, limit: float) -> list[str]:
+    """`text` in at most `parts` lines no wider than `limit` if it can be (see _wrappings)."""
+    return next(iter(_wrappings(text, parts, limit)), None) or wrap(text, limit)
+
+
+def _wrappings(text: str, parts: int, limit: float) -> list[list[str]]:
+    """The ways to wrap `text` into at most `parts` lines no wider than `limit`, best first:
+    breaking most often after punctuation, then the most even."""
+    found = []
+    for widest in range(max(1, math.ceil(width(text) / max(parts, 1))), math.ceil(limit) + 1):
+        lines = wrap(text, min(widest, limit))
+        if len(lines) <= max(parts, 1):
+            breaks_in_words = sum(line[-1] not in BREAK_AFTER for line in lines[:-1])
+            found.append((breaks_in_words, max(width(line) for line in lines), lines))
+    return [lines for *_, lines in sorted(found, key=lambda f: f[:2])]
+
+
 def wrap(text: str, limit: float = LINE_WIDTH) -> list[str]:
     """`text` cut into caption lines no wider than `limit` (a word wider than that stands alone)."""
     atoms = _ATOM.findall(" ".join(text.split()))
@@ -63,7 +95,7 @@ def wrap(text: str, limit: float = LINE_WIDTH) -> list[str]:
     line: list[str] = []
     for atom in atoms:
         if line and _width(line) + width(atom) > limit and atom not in NO_LINE_START:
-            line, carried = _cut(line)
+            line, carried = _cut(line, limit)
             lines.append(line)
             line = carried
         if line or not atom.isspace():
@@ -73,12 +105,12 @@ def wrap(text: str, limit: float = LINE_WIDTH) -> list[str]:
     return [text for text in ("".join(atoms).strip() for atoms in lines) if text]
 
 
-def _cut(line: list[str]) -> tuple[list[str], list[str]]:
+def _cut(line: list[str], limit: float) -> tuple[list[str], list[str]]:
     """Where a full line ends: after the last punctuation near its end, or at its end; opening
     punctuation moves on to the next line. Returns (the line, what carries over)."""
     cut = len(line)
     for i in range(len(line) - 1, 0, -1):
-        if _width(line[:i]) < PREFER_BREAK_FROM * LINE_WIDTH:
+        if _width(line[:i]) < PREFER_BREAK_FROM * limit:
             break
         if line[i - 1] in BREAK_AFTER:
             cut = i
