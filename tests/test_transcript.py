@@ -11,6 +11,7 @@ from audio_edition.model import ChapterTiming, MasteredAudio, SegmentTiming
 from audio_edition.publish.chapters import write_chapters_json
 from audio_edition.publish.transcript import (
     LINE_WIDTH,
+    cue_lines,
     segment_cues,
     timestamp,
     vtt_text,
@@ -44,6 +45,14 @@ def test_lines_break_after_punctuation_and_never_start_with_it():
         assert line[0] not in "，。、；：！？”」）"
     for line in lines[:-1]:
         assert line[-1] not in "“「（"
+
+
+def test_no_short_cue_or_line_is_left_dangling():
+    text = "作为巴林左旗的传统产业，为了让小小的扫帚苗变成致富的有力抓手，巴林左旗旗委组织村民重拾“老本行”，"  # noqa: E501
+    cues = cue_lines(text)
+    assert [len(lines) for lines in cues] == [2, 1]  # not 2 + 2 + a lone "“老本行”，"
+    assert all(line.endswith("，") for lines in cues for line in lines)
+    assert "".join(line for lines in cues for line in lines) == text
 
 
 def test_latin_words_and_numbers_are_not_cut():

@@ -14,6 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from audio_edition.fsutil import atomic_write_text
@@ -71,6 +72,7 @@ def cue_lines(text: str) -> list[list[str]]:
     return [lines[i : i + CUE_LINES] for i in range(0, len(lines), CUE_LINES)]
 
 
+@lru_cache(maxsize=1024)
 def _balanced(text: str, parts: int, limit: float) -> list[str]:
     """`text` in at most `parts` lines no wider than `limit` if it can be (see _wrappings)."""
     return next(iter(_wrappings(text, parts, limit)), None) or wrap(text, limit)
@@ -80,9 +82,11 @@ def _wrappings(text: str, parts: int, limit: float) -> list[list[str]]:
     """The ways to wrap `text` into at most `parts` lines no wider than `limit`, best first:
     breaking most often after punctuation, then the most even."""
     found = []
+    tried = set()
     for widest in range(max(1, math.ceil(width(text) / max(parts, 1))), math.ceil(limit) + 1):
         lines = wrap(text, min(widest, limit))
-        if len(lines) <= max(parts, 1):
+        if len(lines) <= max(parts, 1) and tuple(lines) not in tried:
+            tried.add(tuple(lines))
             breaks_in_words = sum(line[-1] not in BREAK_AFTER for line in lines[:-1])
             found.append((breaks_in_words, max(width(line) for line in lines), lines))
     return [lines for *_, lines in sorted(found, key=lambda f: f[:2])]
@@ -93,24 +97,28 @@ def wrap(text: str, limit: float = LINE_WIDTH) -> list[str]:
     atoms = _ATOM.findall(" ".join(text.split()))
     lines: list[list[str]] = []
     line: list[str] = []
+    used = 0.0  # the width of `line`
     for atom in atoms:
-        if line and _width(line) + width(atom) > limit and atom not in NO_LINE_START:
-            line, carried = _cut(line, limit)
+        if line and used + _atom_width(atom) > limit and atom not in NO_LINE_START:
+            line, carried = _cut(line, used, limit)
             lines.append(line)
-            line = carried
+            line, used = carried, sum(map(_atom_width, carried))
         if line or not atom.isspace():
             line.append(atom)
+            used += _atom_width(atom)
     if line:
         lines.append(line)
     return [text for text in ("".join(atoms).strip() for atoms in lines) if text]
 
 
-def _cut(line: list[str], limit: float) -> tuple[list[str], list[str]]:
-    """Where a full line ends: after the last punctuation near its end, or at its end; opening
-    punctuation moves on to the next line. Returns (the line, what carries over)."""
+def _cut(line: list[str], used: float, limit: float) -> tuple[list[str], list[str]]:
+    """Where a full line (`used` wide) ends: after the last punctuation near its end, or at its
+    end; opening punctuation moves on to the next line. Returns (the line, what carries over)."""
     cut = len(line)
+    before = used  # the width of line[:i]
     for i in range(len(line) - 1, 0, -1):
-        if _width(line[:i]) < PREFER_BREAK_FROM * limit:
+        before -= _atom_width(line[i])
+        if before < PREFER_BREAK_FROM * limit:
             break
         if line[i - 1] in BREAK_AFTER:
             cut = i
@@ -128,8 +136,9 @@ def width(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
 
 
-def _width(atoms: list[str]) -> float:
-    return sum(width(atom) for atom in atoms)
+@lru_cache(maxsize=8192)
+def _atom_width(atom: str) -> float:
+    return width(atom)
 
 
 def escape(text: str) -> str:
