@@ -25,7 +25,6 @@ from audio_edition.errors import PublishError
 from audio_edition.fsutil import remove_stale_temp_files, temp_sibling
 from audio_edition.ingest import read_edition
 from audio_edition.master import EpisodeTags, master_episode
-from audio_edition.master.checks import plausible_duration
 from audio_edition.model import SPLIT_MODES, Edition, EditionInfo, Episode, Script
 from audio_edition.profile import VoiceProfile, load_profile
 from audio_edition.publish.chapters import write_chapters_json
@@ -42,6 +41,7 @@ from audio_edition.publish.transcript import write_vtt
 from audio_edition.script import build_script
 from audio_edition.synth import create_engine
 from audio_edition.synth.cache import ClipCache
+from audio_edition.synth.checks import plausible_duration
 from audio_edition.synth.runner import SynthReport, plan_keys, synthesize_all
 from audio_edition.text.lexicon import load_lexicon
 

@@ -180,7 +180,7 @@ def test_duplicate_guids_are_refused(out, config):
 
 def test_explicit_is_spelled_true_and_artwork_is_the_configured_one(out, tmp_path):
     cover = tmp_path / "Cover.PNG.jpeg"  # named oddly: the URL still ends in .png
-    default = default_cover(PublicationConfig().title)
+    default = default_cover(PublicationConfig().publication)
     cover.write_bytes(default + b"\x00")  # different bytes, new URL
     config = PublicationConfig(explicit=True, artwork=cover, base_url="http://127.0.0.1:8000")
     channel = feed_of(out, config).find("channel")

@@ -18,7 +18,6 @@ from mutagen.mp3 import MP3, BitrateMode
 from audio_edition.errors import AudioError, ConfigError, InputError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
 from audio_edition.master.assemble import SAMPLE_RATE, assemble
-from audio_edition.master.checks import plausible_duration
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
 from audio_edition.master.limiter import TruePeakMeter, limited_pcm16
@@ -461,19 +460,3 @@ def test_ffmpeg_failure_carries_its_stderr():
         run_ffmpeg(["-i", "no_such_file.wav", "-f", "null", "-"], what="decode")
     assert isinstance(error.value.__cause__, subprocess.CalledProcessError)
     assert "no_such_file" in error.value.__cause__.stderr
-
-
-@pytest.mark.parametrize(
-    "spoken, seconds, plausible",
-    [
-        ("巴林左旗是全国最大的扫帚苗交易市场。", 3.3, True),  # the voice's own pace
-        ("巴林左旗是全国最大的扫帚苗交易市场。", 1.7, True),  # rate +100 %
-        ("巴林左旗是全国最大的扫帚苗交易市场。", 0.4, False),  # truncated
-        ("巴林左旗是全国最大的扫帚苗交易市场。", 30.0, False),  # runaway
-        ("好。", 0.36, True),
-        ("好。", 0.0, False),  # empty
-        ("全市1082个。", 2.0, True),  # digits are read too
-    ],
-)
-def test_plausible_duration(spoken, seconds, plausible):
-    assert plausible_duration(spoken, round(seconds * 24_000), 24_000) is plausible

@@ -13,6 +13,7 @@ from audio_edition.errors import VoiceError
 from audio_edition.model import Segment, Voice
 from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import ClipCache, read_clip, write_wav
+from audio_edition.synth.checks import plausible_duration
 from audio_edition.synth.offline import OfflineEngine
 from audio_edition.synth.runner import synthesize_all
 
@@ -118,3 +119,19 @@ def test_unknown_offline_voice_fails_before_synthesis(tmp_path):
             progress=False,
         )
     assert not any(tmp_path.rglob("*.wav"))
+
+
+@pytest.mark.parametrize(
+    "spoken, seconds, plausible",
+    [
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 3.3, True),  # the voice's own pace
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 1.7, True),  # rate +100 %
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 0.4, False),  # truncated
+        ("巴林左旗是全国最大的扫帚苗交易市场。", 30.0, False),  # runaway
+        ("好。", 0.36, True),
+        ("好。", 0.0, False),  # empty
+        ("全市1082个。", 2.0, True),  # digits are read too
+    ],
+)
+def test_plausible_duration(spoken, seconds, plausible):
+    assert plausible_duration(spoken, round(seconds * 24_000), 24_000) is plausible

@@ -73,7 +73,7 @@ def episode_description(episode: Episode) -> str:
 def publish_artwork(out_dir: Path, config: PublicationConfig) -> str:
     """Copy the cover into OUT under a content-hashed name (Apple re-reads a cover only when its
     URL changes) and return its path relative to OUT."""
-    data, mime = cover_image(config.artwork, config.title)  # the same cover as the MP3's
+    data, mime = cover_image(config.artwork, config.publication)  # the same cover as the MP3's
     suffix = ".png" if mime == "image/png" else ".jpg"
     name = f"artwork-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
     target = Path(out_dir) / name

@@ -38,10 +38,10 @@ from edge_tts import constants
 from edge_tts.exceptions import EdgeTTSException
 
 from audio_edition.errors import ConfigError, SynthesisError, VoiceError
-from audio_edition.master.checks import spoken_units
 from audio_edition.model import Voice
 from audio_edition.synth import SAMPLE_RATE, TransientSynthesisError
 from audio_edition.synth.cache import write_wav
+from audio_edition.synth.checks import spoken_units
 from audio_edition.synth.runner import UnreachableError
 
 WSS_URL_ENV = "AUDIO_EDITION_EDGE_WSS_URL"  # full websocket URL, e.g. ws://127.0.0.1:8765/edge/v1
