@@ -183,7 +183,7 @@ class PublicationConfig:
         ):
             raise ConfigError(f"config key 'guid' must be a lower-case UUID, not {self.guid!r}")
         if self.artwork is not None:
-            _check_artwork(Path(self.artwork))
+            check_artwork(Path(self.artwork))
 
     @property
     def feed_url(self) -> str:
@@ -215,7 +215,8 @@ def _check_url(name: str, value: Any) -> None:
         raise ConfigError(f"config key {name!r} must not have a query or fragment: {value!r}")
 
 
-def _check_artwork(path: Path) -> None:
+def check_artwork(path: Path) -> None:
+    """Raise ConfigError unless `path` is a square PNG or JPEG of a size Apple accepts."""
     if not path.is_file():
         raise ConfigError(f"config key 'artwork': no such file {str(path)!r}")
     if path.stat().st_size > ARTWORK_MAX_BYTES:

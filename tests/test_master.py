@@ -15,7 +15,7 @@ import pytest
 from mutagen.id3 import ID3, CTOCFlags
 from mutagen.mp3 import MP3, BitrateMode
 
-from audio_edition.errors import AudioError, ConfigError, InputError
+from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
 from audio_edition.master.assemble import SAMPLE_RATE, assemble
 from audio_edition.master.cover import COVER_PX, default_cover
@@ -433,7 +433,7 @@ def test_a_bad_user_cover_is_refused(voice_clips, tmp_path):
     script, clips = voice_clips
     small = tmp_path / "small.png"
     small.write_bytes(default_cover("x", size=600))
-    with pytest.raises(InputError, match="600x600 px"):
+    with pytest.raises(ConfigError, match="600x600"):
         master_episode(
             script, clips, load_profile(), tmp_path / "x.mp3", replace(TAGS, cover=small)
         )

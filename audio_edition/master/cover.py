@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio_edition.config import ARTWORK_SIZES, image_size
-from audio_edition.errors import InputError
+from audio_edition.config import ARTWORK_SIZES, check_artwork
 
 COVER_PX = ARTWORK_SIZES[0]  # px: the smallest square Apple Podcasts accepts
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -31,20 +30,8 @@ def cover_image(path: Path | None, publication: str) -> tuple[bytes, str]:
     """(image bytes, MIME type) of the episode's cover: `path`'s image, or the default."""
     if path is None:
         return default_cover(publication), "image/png"
-    try:
-        size = image_size(Path(path))
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read the cover image {path}: {e.strerror}") from None
-    if size is None:
-        raise InputError(f"the cover image {path} is not a PNG or JPEG file")
-    width, height = size
-    low, high = ARTWORK_SIZES
-    if width != height or not low <= width <= high:
-        raise InputError(
-            f"the cover image {path} is {width}x{height} px: podcast apps need a square of "
-            f"{low} to {high} px"
-        )
+    check_artwork(Path(path))  # the config's rules: a square PNG or JPEG Apple accepts
+    data = Path(path).read_bytes()
     return data, "image/png" if data.startswith(PNG_SIGNATURE) else "image/jpeg"
 
 
