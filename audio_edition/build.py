@@ -99,7 +99,7 @@ class BuildSummary:
                     "audio": e.audio_file,
                     "bytes": e.audio_size,
                     "duration_s": round(e.duration_ms / 1000, 3),
-                    "chapters": len(e.articles),
+                    "articles": list(e.articles),
                 }
                 for e in self.episodes
             ],

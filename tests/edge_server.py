@@ -188,7 +188,8 @@ class EdgeStandIn:
         self._call(self._close_site())
 
     def up(self) -> None:
-        """Listen again on the same port."""
+        """Listen again on the same port (and stay up: `down_after` has had its effect)."""
+        self.down_after = None
         self._call(self._open_site())
 
     def _call(self, coroutine: Any) -> None:
@@ -255,6 +256,10 @@ class EdgeStandIn:
             return web.Response(status=400)
         if number > MAX_REQUESTS:
             return web.Response(status=503, text="stand-in request limit reached")
+        if self.down_after is not None and number > self.down_after:
+            # accepted while the port was closing: drop it, as a closed port would refuse it
+            request.transport.close()
+            return web.Response(status=503)
         if number == self.down_after:
             await self._close_site()  # this one is still answered; the next ones are refused
         fault = self.fault

@@ -183,3 +183,18 @@ def test_plan_tells_what_changed_without_touching_anything(tmp_path):
     changed = [s for sentences in episode["changed"].values() for s in sentences]
     assert any("1600" in s for s in changed) and len(changed) in (1, 2)
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == snapshot
+
+
+def test_split_articles_makes_one_episode_per_article(tmp_path):
+    out = tmp_path / "out"
+    summary = build(write_page(tmp_path), out, "--split", "articles")
+    first, second = summary["episodes"]
+    assert first["articles"] == ["小小扫帚苗 致富大产业"]
+    assert second["articles"] == ["做在田间 让农民甜在心头"]
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert not feed.bozo and len(feed.entries) == 2
+    assert len({e.id for e in feed.entries}) == 2
+    hrefs = {e.enclosures[0].href for e in feed.entries}
+    assert len(hrefs) == 2
+    for href in hrefs:
+        assert local_file(out, href).is_file()
