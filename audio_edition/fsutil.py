@@ -9,10 +9,12 @@ from pathlib import Path
 TEMP_SUFFIX = ".tmp"  # every temporary file of a build ends so, and starts with a dot
 
 
-def temp_sibling(path: Path) -> Path:
-    """A new, empty temporary file in `path`'s directory (created, so the name is ours)."""
+def temp_sibling(path: Path, stem: str | None = None) -> Path:
+    """A new, empty temporary file in `path`'s directory (created, so the name is ours), named
+    `.<stem>.<random>.tmp`; `stem` defaults to `path`'s name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    prefix = f".{stem or path.name}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
     return Path(name)
 

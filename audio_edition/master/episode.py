@@ -15,12 +15,11 @@ The MP3 is built in a temporary file beside `out_path` and renamed over it only 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
 from audio_edition.errors import AudioError
-from audio_edition.fsutil import TEMP_SUFFIX
+from audio_edition.fsutil import temp_sibling
 from audio_edition.master.assemble import SAMPLE_RATE, assemble
 from audio_edition.master.cover import cover_image
 from audio_edition.master.encode import ENCODER_LEVEL_DB, encode_mp3
@@ -58,7 +57,12 @@ def master_episode(
     ceiling_db = settings.true_peak_db - LIMITER_MARGIN_DB
     gain_db -= limiting_loss_db(episode.samples, gain_db, ceiling_db, SAMPLE_RATE)
 
-    temp = _reserve_temp(out_path)
+    try:
+        # a plain name for ffmpeg's tee syntax; the .tmp ending lets a later build clean it up
+        temp = temp_sibling(out_path, stem="master")
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide the episode from a web server
+    except OSError as e:
+        raise AudioError(f"cannot write in {out_path.parent}: {e.strerror}") from e
     try:
         for _ in range(MAX_ENCODES):
             pcm = limited_pcm16(episode.samples, gain_db, ceiling_db, SAMPLE_RATE)
@@ -85,21 +89,6 @@ def master_episode(
         chapters=episode.chapters,
         segments=episode.segments,
     )
-
-
-def _reserve_temp(out_path: Path) -> Path:
-    """A new, plainly named (see encode.py), empty file in `out_path`'s folder; its suffix marks
-    it as a temporary file for the build's clean-up of killed builds."""
-    for _ in range(10):
-        temp = out_path.parent / f".master-{os.getpid()}-{secrets.token_hex(4)}.mp3{TEMP_SUFFIX}"
-        try:
-            os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-            return temp
-        except FileExistsError:
-            continue
-        except OSError as e:
-            raise AudioError(f"cannot write in {out_path.parent}: {e.strerror}") from e
-    raise AudioError(f"cannot create a temporary file in {out_path.parent}")
 
 
 def _missed(measured: Measurement, settings: MasterSettings, out_path: Path) -> str:
