@@ -17,6 +17,9 @@ from audio_edition.model import SPLIT_MODES
 from audio_edition.synth import ENGINE_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Paths only: whether a file exists and is readable is the library's to say, in one line.
+INPUT = click.Path(path_type=Path)
+FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 class CommandError(click.ClickException):
@@ -60,7 +63,7 @@ def main() -> None:
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=INPUT)
 @click.option("--json", "as_json", is_flag=True, help="Print the edition as JSON.")
 @reports_errors
 def parse(inputs, as_json):
@@ -74,31 +77,22 @@ def parse(inputs, as_json):
     from audio_edition.ingest import read_edition
     from audio_edition.ingest.outline import outline
 
-    edition = read_edition(_input_paths(inputs))
+    edition = read_edition(inputs)
     if as_json:
         print_json(edition.to_dict())
         return
     click.echo("\n".join(outline(edition)))
 
 
-def _input_paths(inputs: tuple[str, ...]) -> tuple[Path, ...]:
-    return tuple(Path(p) for p in inputs)
-
-
 def _build_options(
-    inputs: tuple[str, ...], engine: str, date: dt.datetime | None, **extra: Any
+    inputs: tuple[Path, ...], engine: str, date: dt.datetime | None, **extra: Any
 ) -> Any:
     # Imported here, not at the top: the pipeline pulls in numpy, LiteRT and ffmpeg helpers,
     # which `--help` and the light commands should not pay for.
     from audio_edition.build import BuildOptions
 
-    if "out_dir" in extra:
-        extra["out_dir"] = Path(extra["out_dir"])
-    for name in ("config_path", "profile_path", "lexicon_path"):
-        if extra.get(name):
-            extra[name] = Path(extra[name])
     return BuildOptions(
-        inputs=_input_paths(inputs),
+        inputs=inputs,
         engine=engine,
         date=date.date() if date else dt.date.today(),
         **extra,
@@ -106,7 +100,7 @@ def _build_options(
 
 
 edition_options = [
-    click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+    click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=INPUT),
     click.option(
         "--engine",
         type=click.Choice(ENGINE_NAMES),
@@ -118,21 +112,23 @@ edition_options = [
         "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
     ),
     click.option("--title", help="The edition's name [default: the first page's title]."),
-    click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False), help="Publication config TOML."
-    ),
-    click.option(
-        "--profile", "profile_path", type=click.Path(dir_okay=False), help="Voice profile TOML."
-    ),
+    click.option("--config", "config_path", type=FILE, help="Publication config TOML."),
+    click.option("--profile", "profile_path", type=FILE, help="Voice profile TOML."),
     click.option(
         "--lexicon",
         "lexicon_path",
-        type=click.Path(dir_okay=False),
+        type=FILE,
         help="Pronunciation lexicon TOML [default: voices/lexicon.toml].",
     ),
 ]
 out_option = click.option(
-    "-o", "--out", "out_dir", default="output", show_default=True, help="Output directory."
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="output",
+    show_default=True,
+    help="Output directory.",
 )
 
 
