@@ -71,24 +71,24 @@ def tidy(text: str) -> str:
     The page puts spaces around numbers set in Latin type (`达到 1500余件`); these are layout,
     not text, so they go. A space between two Latin words (`COVID 19`) stays.
     """
-    parts = SPACES.split(text.strip())
-    out = parts[0]
-    for part in parts[1:]:
-        if out and part and ASCII_WORD.match(out[-1]) and ASCII_WORD.match(part[0]):
-            out += " "
-        out += part
-    return out
+    return _joined(SPACES.split(text.strip()), ASCII_WORD)
 
 
 def join_lines(lines: Sequence[str]) -> str:
     """Join wrapped lines into one paragraph (a space only between two Latin words)."""
-    out = ""
-    for line in lines:
-        text = tidy(line)
-        if out and text and LATIN.match(out[-1]) and LATIN.match(text[0]):
-            out += " "
-        out += text
-    return out
+    return _joined([tidy(line) for line in lines], LATIN)
+
+
+def _joined(parts: Sequence[str], word: re.Pattern[str]) -> str:
+    """`parts` joined, with a space only where a `word` character meets another across a seam."""
+    out: list[str] = []
+    last = ""  # the last character written so far
+    for part in parts:
+        if last and part and word.match(last) and word.match(part[0]):
+            out.append(" ")
+        out.append(part)
+        last = part[-1:] or last
+    return "".join(out)
 
 
 def column_width(lines: Sequence[PageLine]) -> float:
