@@ -13,8 +13,7 @@ import click
 
 from audio_edition import __version__
 from audio_edition.errors import AudioEditionError
-from audio_edition.model import SPLIT_MODES
-from audio_edition.synth import ENGINE_NAMES
+from audio_edition.model import ENGINES, SPLIT_MODES
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Paths only: whether a file exists and is readable is the library's to say, in one line.
@@ -103,7 +102,7 @@ edition_options = [
     click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=INPUT),
     click.option(
         "--engine",
-        type=click.Choice(ENGINE_NAMES),
+        type=click.Choice(ENGINES),
         default="offline",
         show_default=True,
         help="Speech engine: offline (no network) or edge (Microsoft neural voices).",
@@ -145,7 +144,7 @@ def with_edition_options(command: F) -> F:
 @click.option("--concurrency", type=click.IntRange(1, 32), help="Clips synthesised at once.")
 @click.option(
     "--fallback",
-    type=click.Choice(ENGINE_NAMES),
+    type=click.Choice(ENGINES),
     help="Engine that reads a sentence the main engine still fails on after retries.",
 )
 @click.option("--note", help="Editor's note for the episode description, e.g. a correction.")
@@ -265,7 +264,7 @@ def serve(directory, host, port):
 @cli.command()
 @click.option(
     "--engine",
-    type=click.Choice(ENGINE_NAMES),
+    type=click.Choice(ENGINES),
     default="offline",
     show_default=True,
     help="Whose voices: offline (no network) or edge (asks Microsoft's service).",

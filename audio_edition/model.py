@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+ENGINES = ("offline", "edge")  # the speech engines every stage knows by name
 ARTICLE_KINDS = ("article", "commentary", "photo", "brief")
 ROLES = (
     "intro",  # edition intro and outro announcements

@@ -11,10 +11,9 @@ from types import MappingProxyType
 from typing import Any
 
 from audio_edition.errors import ConfigError
-from audio_edition.model import ROLES, STING_KINDS, Voice
+from audio_edition.model import ENGINES, ROLES, STING_KINDS, Voice
 
 VOICES_DIR = Path(__file__).resolve().parent.parent / "voices"
-ENGINES = ("offline", "edge")
 PAUSE_LEVELS = ("clause", "sentence", "paragraph", "section", "chapter")
 
 

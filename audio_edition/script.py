@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from audio_edition.errors import ConfigError
-from audio_edition.model import Article, Chapter, Edition, EditionInfo, Script, Segment
-from audio_edition.profile import ENGINES, VoiceProfile
+from audio_edition.model import ENGINES, Article, Chapter, Edition, EditionInfo, Script, Segment
+from audio_edition.profile import VoiceProfile
 from audio_edition.text.clean import clean, for_speech
 from audio_edition.text.lexicon import Lexicon, load_lexicon
 from audio_edition.text.normalize import READABLE, measure, normalize

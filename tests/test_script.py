@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from audio_edition.cli import cli
 from audio_edition.errors import ConfigError
 from audio_edition.ingest import read_edition
-from audio_edition.model import Article, Edition, EditionInfo, Script, Section
+from audio_edition.model import ENGINES, Article, Edition, EditionInfo, Script, Section
 from audio_edition.profile import load_profile
 from audio_edition.script import MAX_SPOKEN, build_script
 from audio_edition.text.lexicon import Lexicon, load_lexicon
@@ -21,7 +21,6 @@ from audio_edition.text.sentences import split_sentences
 from audio_edition.text.words import cut
 
 INFO = EditionInfo(publication="赤峰日报", date=dt.date(2020, 11, 29), title="红船初心")
-ENGINES = ("offline", "edge")
 
 # A page the text stage has never seen: Latin, numbers everywhere, quotes, a sentence of 200
 # characters without a comma, a stray ellipsis paragraph, headings, several reporters.

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Protocol
 
 from audio_edition.errors import ConfigError, SynthesisError
-from audio_edition.model import Voice
+from audio_edition.model import ENGINES, Voice
 
-ENGINE_NAMES = ("offline", "edge")
 SAMPLE_RATE = 24_000  # Hz: every clip in the cache is mono 16-bit PCM at this rate
 
 
@@ -53,4 +52,4 @@ def create_engine(name: str) -> Engine:
         from audio_edition.synth.edge import EdgeEngine
 
         return EdgeEngine()
-    raise ConfigError(f"unknown engine {name!r}: use one of {', '.join(ENGINE_NAMES)}")
+    raise ConfigError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
