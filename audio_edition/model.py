@@ -262,6 +262,11 @@ class Episode:
     built_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file of this episode that the feed and pages link to."""
+        return (self.audio_file, self.transcript_file, self.chapters_file, self.page_file)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["date"] = self.date.isoformat()

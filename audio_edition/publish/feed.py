@@ -15,7 +15,7 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from audio_edition import __version__
-from audio_edition.config import PublicationConfig, edition_identity
+from audio_edition.config import PublicationConfig
 from audio_edition.errors import PublishError
 from audio_edition.fsutil import atomic_write_bytes
 from audio_edition.master.cover import cover_image
@@ -28,8 +28,7 @@ from audio_edition.publish.podcast_ns import (
 )
 from audio_edition.publish.store import sort_newest_first
 
-# edition_identity lives in config.py; the build imports it from here as well
-__all__ = ["build_feed", "edition_identity", "publish_artwork", "write_feed"]
+__all__ = ["build_feed", "publish_artwork", "write_feed"]
 
 FEED_NAME = "feed.xml"
 AUDIO_TYPE = "audio/mpeg"
