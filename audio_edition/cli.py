@@ -112,12 +112,17 @@ edition_options = [
     ),
     click.option("--title", help="The edition's name [default: the first page's title]."),
     click.option("--config", "config_path", type=FILE, help="Publication config TOML."),
-    click.option("--profile", "profile_path", type=FILE, help="Voice profile TOML."),
+    click.option(
+        "--profile",
+        "profile_path",
+        type=FILE,
+        help="Voice profile TOML [default: the config's profile, else the built-in one].",
+    ),
     click.option(
         "--lexicon",
         "lexicon_path",
         type=FILE,
-        help="Pronunciation lexicon TOML [default: voices/lexicon.toml].",
+        help="Pronunciation lexicon TOML [default: the config's lexicon, else the built-in one].",
     ),
 ]
 out_option = click.option(

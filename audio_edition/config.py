@@ -114,6 +114,7 @@ APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "True Crime": (),
     "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
 }
+PATH_KEYS = ("artwork", "profile", "lexicon")  # file paths, relative to the config file
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")  # RSS/ISO 639 codes: zh-cn, en, en-us
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -147,6 +148,8 @@ class PublicationConfig:
     base_url: str = DEFAULT_BASE_URL  # where OUT/ is served: enclosures and pages hang off it
     locked: bool = True  # podcast:locked: other platforms may not import the feed
     guid: str | None = None  # podcast:guid; None = derived from feed_url (fix it once published)
+    profile: Path | None = None  # a voice profile TOML; None = the built-in voices/default.toml
+    lexicon: Path | None = None  # a pronunciation lexicon TOML; None = voices/lexicon.toml
 
     def __post_init__(self) -> None:
         for name in ("publication", "title", "description", "author", "owner_name"):
@@ -287,10 +290,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"unknown config key {key!r} in {path.name} (known: {', '.join(sorted(known))})"
             )
-    if isinstance(values.get("artwork"), str):
-        values["artwork"] = (path.parent / values["artwork"]).resolve()
-    elif "artwork" in values:
-        raise ConfigError("config key 'artwork' must be a file path")
+    for key in PATH_KEYS:
+        if isinstance(values.get(key), str):
+            values[key] = (path.parent / values[key]).resolve()
+        elif key in values:
+            raise ConfigError(f"config key {key!r} must be a file path (relative to {path.name})")
     return values
 
 
@@ -356,6 +360,12 @@ base_url = "http://127.0.0.1:8000"
 
 # podcast:locked = true asks other podcast platforms not to import this feed.
 locked = true
+
+# Your own voice profile (voices, rates and pauses per role) and pronunciation lexicon,
+# relative to this file. Without them the built-in ones are used; --profile and --lexicon
+# on the command line win over both. Start from the built-in files: see the README.
+# profile = "voices/my-profile.toml"                   # example
+# lexicon = "voices/lexicon.toml"                      # example
 
 # podcast:guid, the feed's permanent identity. It defaults to the UUIDv5 of the feed URL;
 # after your first public build copy the <podcast:guid> from feed.xml here, so the podcast

@@ -26,11 +26,11 @@ def prepare(options: BuildOptions, watch: Stopwatch | None = None) -> Prepared:
     """Read the inputs and make the running order of each episode; bad input fails here."""
     watch = watch or Stopwatch()
     config = load_config(options.config_path, base_url=options.base_url)
-    profile = load_profile(options.profile_path)
+    profile = load_profile(options.profile_path or config.profile)
     with watch.stage("ingest"):
         edition = read_edition(options.inputs)
     with watch.stage("script"):
-        lexicon = load_lexicon(options.lexicon_path)
+        lexicon = load_lexicon(options.lexicon_path or config.lexicon)
         info = EditionInfo(
             publication=config.publication,
             date=options.date,
