@@ -92,17 +92,18 @@ def fixture_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_mp3(tmp_path_factory.mktemp("mp3") / "fixture.mp3", FIXTURE_SECONDS)
 
 
-def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), note=None):
+def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), note=None, photos=0):
     """Lay out one built edition in OUT the way the build does (MP3, transcript.vtt,
     chapters.json, episode.json, episode page) and return (Episode, MasteredAudio)."""
     import hashlib
     import json
     import shutil
+    from dataclasses import replace
 
+    from audio_edition.build.prepare import edition_info
     from audio_edition.config import edition_identity
     from audio_edition.model import (
         ChapterTiming,
-        EditionInfo,
         Episode,
         MasteredAudio,
         SegmentTiming,
@@ -110,9 +111,9 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
     from audio_edition.publish.page import write_episode_page
     from audio_edition.publish.store import save_episode
 
-    info = EditionInfo(
-        FIXTURE_PUBLICATION, date, f"{FIXTURE_PUBLICATION} {date:%Y年%m月%d日}", pages
-    )
+    # titled as a build titles it: by the config's template (default: the date, the pages)
+    info = replace(edition_info(config, date, "、".join(pages)), publication=FIXTURE_PUBLICATION)
+    info = replace(info, pages=pages)
     key, guid = edition_identity(config, info)
     folder = out_dir / "episodes" / key
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,6 +163,7 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
         articles=tuple(title for title, _ in FIXTURE_CHAPTERS[1:-1]),
         note=note,
         built_at="2026-11-29T08:00:00+00:00",
+        photos=photos,
     )
     save_episode(out_dir, episode)
     write_episode_page(out_dir, config, episode, audio)
