@@ -61,6 +61,9 @@ def test_episode_page_structure(built):
     assert controls.get("hidden") is not None  # revealed by the script, absent without it
     skips = [b.get("data-skip") for b in controls.iter("button") if b.get("data-skip")]
     assert skips == ["-30", "-15", "15", "30"]
+    resume = doc.get_element_by_id("resume")  # offered by the script when a position is saved
+    assert resume.get("hidden") is not None and resume.find("button").get("type") == "button"
+    assert player.get("data-episode") == episode.guid  # positions are remembered per episode
     rate = doc.get_element_by_id("rate")
     assert doc.xpath("//label[@for='rate']") and len(rate.findall("option")) >= 4
     assert doc.xpath("//label[@for='follow']")
