@@ -12,6 +12,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
+from conftest import ffmpeg_chapters
 from mutagen.id3 import ID3
 
 from audio_edition.master.cover import cover_image
@@ -48,22 +49,6 @@ def tagged(tmp_path, fixture_mp3) -> Path:
     shutil.copyfile(fixture_mp3, path)
     write_tags(path, TAGS, CHAPTERS, cover_image(None, "赤峰日报"))
     return path
-
-
-def ffmpeg_chapters(path: Path) -> list[tuple[int, str]]:
-    """(start ms, title) of each chapter in the order ffmpeg lists them (its ffmetadata export)."""
-    text = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    chapters = []
-    for block in text.split("[CHAPTER]")[1:]:
-        fields = dict(line.split("=", 1) for line in block.strip().splitlines() if "=" in line)
-        assert fields["TIMEBASE"] == "1/1000"
-        chapters.append((int(fields["START"]), fields["title"]))
-    return chapters
 
 
 def stored_frames(path: Path) -> list[tuple[str, str]]:
