@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from audio_edition.errors import ConfigError
 from audio_edition.model import EditionInfo
+from audio_edition.titles import DEFAULT_TEMPLATE, check_template
 
 DEFAULT_CONFIG_NAME = "audio-edition.toml"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -150,6 +151,8 @@ class PublicationConfig:
     guid: str | None = None  # podcast:guid; None = derived from feed_url (fix it once published)
     profile: Path | None = None  # a voice profile TOML; None = the built-in voices/default.toml
     lexicon: Path | None = None  # a pronunciation lexicon TOML; None = voices/lexicon.toml
+    episode_title: str = DEFAULT_TEMPLATE  # fields {date} {year} {name} {publication}: titles.py
+    feed_limit: int = 100  # episodes: the feed lists the newest this many; the index lists all
 
     def __post_init__(self) -> None:
         for name in ("publication", "title", "description", "author", "owner_name"):
@@ -187,6 +190,22 @@ class PublicationConfig:
             raise ConfigError(f"config key 'guid' must be a lower-case UUID, not {self.guid!r}")
         if self.artwork is not None:
             check_artwork(Path(self.artwork))
+        problem = (
+            check_template(self.episode_title)
+            if isinstance(self.episode_title, str)
+            else "must be a string"
+        )
+        if problem:
+            raise ConfigError(f"config key 'episode_title' {problem}: {self.episode_title!r}")
+        if (
+            not isinstance(self.feed_limit, int)
+            or isinstance(self.feed_limit, bool)
+            or self.feed_limit < 1
+        ):
+            raise ConfigError(
+                f"config key 'feed_limit' must be a whole number of episodes, 1 or more, "
+                f"not {self.feed_limit!r}"
+            )
 
     @property
     def feed_url(self) -> str:
@@ -366,6 +385,16 @@ locked = true
 # on the command line win over both. Start from the built-in files: see the README.
 # profile = "voices/my-profile.toml"                   # example
 # lexicon = "voices/lexicon.toml"                      # example
+
+# How episodes are titled. Fields: {date} (12月2日 星期三), {year} (2020年), {name} (the
+# edition's name: build --title, else the pages printed on it, such as 第5版; empty when
+# neither is known) and {publication}. Podcast apps show each episode's date with its year, so
+# the default leaves the year out; the MP3's own tag and the spoken intro add it.
+episode_title = "{date} {name}"
+
+# How many of the newest episodes the feed lists (podcast apps time out on very long feeds).
+# Older episodes stay on the website's index page and in the output directory.
+feed_limit = 100
 
 # podcast:guid, the feed's permanent identity. It defaults to the UUIDv5 of the feed URL;
 # after your first public build copy the <podcast:guid> from feed.xml here, so the podcast

@@ -90,33 +90,49 @@ class Article:
 
 @dataclass(frozen=True)
 class Edition:
-    """What ingest returns: the articles of one or more pages, in reading order."""
+    """What ingest returns: the articles of one or more pages, in reading order.
+
+    `title` is what heads the first page (often a column label: never the episode's title);
+    `pages` the page numbers printed on the pages (`第5版`), when they carry them.
+    """
 
     title: str | None
     articles: tuple[Article, ...]
+    pages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require(isinstance(self.articles, tuple), "Edition.articles must be a tuple")
+        _require(isinstance(self.pages, tuple), "Edition.pages must be a tuple")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "articles": [a.to_dict() for a in self.articles]}
+        data: dict[str, Any] = {"title": self.title}
+        if self.pages:
+            data["pages"] = list(self.pages)
+        data["articles"] = [a.to_dict() for a in self.articles]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Edition:
         return cls(
             title=data.get("title"),
             articles=tuple(Article.from_dict(a) for a in data.get("articles", ())),
+            pages=tuple(data.get("pages", ())),
         )
 
 
 @dataclass(frozen=True)
 class EditionInfo:
-    """What identifies an edition and is announced in its intro."""
+    """What identifies an edition and is announced in its intro.
+
+    `title` is the episode's title where its date is shown beside it (feed, pages);
+    `full_title` the same with the year, where the title stands alone (the MP3's tag, the intro).
+    """
 
     publication: str
     date: dt.date
     title: str
     pages: tuple[str, ...] = ()  # set only when pages are published as separate episodes
+    full_title: str = ""  # "" = the same as title
 
     def __post_init__(self) -> None:
         _require(bool(self.publication.strip()), "a publication name is required")
@@ -174,6 +190,7 @@ class Script:
 
     chapters: tuple[Chapter, ...]
     engine: str
+    photos: int = 0  # news photos, all read in one chapter
 
     @property
     def segments(self) -> tuple[Segment, ...]:
@@ -182,6 +199,7 @@ class Script:
     def to_dict(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
+            "photos": self.photos,
             "chapters": [
                 {
                     "id": c.id,
@@ -257,10 +275,11 @@ class Episode:
     transcript_file: str
     chapters_file: str
     page_file: str
-    articles: tuple[str, ...]
+    articles: tuple[str, ...]  # the headlines, in order (not the photos)
     note: str | None = None
     built_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    photos: int = 0  # news photos in the edition (read in one chapter)
 
     @property
     def files(self) -> tuple[str, ...]:

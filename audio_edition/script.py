@@ -1,18 +1,19 @@
 """The running order of an episode: what is said, in which voice role, with which pause after.
 
-Intro (publication, date, page title, how many articles) -> one chapter per article (headline,
-byline said as a credit, subheadings announced, body sentences) -> one chapter of all photos
-(title, caption, photographer) -> outro. `text` is what a reader sees (a body segment's text is
+Intro (publication, the episode's title, how many articles and photos, and 今日要目: each
+headline with its approximate length) -> one chapter per article (headline, byline said as a
+credit, subheadings announced, body sentences) -> one chapter of all photos (title, caption,
+photographer) -> outro. `text` is what a reader sees (a body segment's text is
 exactly a piece of the article), `spoken` what the engine is given.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
 from audio_edition.errors import ConfigError
+from audio_edition.estimate import estimated_ms, say_length
 from audio_edition.model import ENGINES, Article, Chapter, Edition, EditionInfo, Script, Segment
 from audio_edition.profile import VoiceProfile
 from audio_edition.text.clean import clean, for_speech
@@ -25,9 +26,11 @@ from audio_edition.text.sentences import CLAUSE_MARKS, CLOSERS, cut_sentence, sp
 MAX_SPOKEN = {"offline": 50, "edge": 300}
 WORD_CUT_PAUSE_MS = 0  # a sentence cut between words runs on: the clips' own edges are the pause
 PHOTOS_TITLE = "图片新闻"
+PHOTOS_ID = "photos"
 INTRO_TITLE = "本期导读"
 OUTRO_TITLE = "结束语"
-WEEKDAYS = "一二三四五六日"
+CONTENTS_TITLE = "今日要目"
+CONTENTS_LENGTHS_UP_TO = 8  # articles: 今日要目 says each one's length; more: headlines only
 BYLINE_MARKS = "□■◎○●◇◆△▲☆★▼▽※"  # printed before bylines and authors: □本报记者, ◎郭俊楼
 # Words that name a contributor's job: a byline's names follow one of them.
 CREDIT_ROLES = re.compile(
@@ -116,29 +119,39 @@ def build_script(
             continue
         title = clean(article.headline, title=True)
         chapters.append(chapter(f"a{number:02d}", title, lines, sting="article", url=article.url))
-    intro = _intro(info, len(chapters), len(photos), speaker)
+    if photos:
+        chapters.append(chapter(PHOTOS_ID, PHOTOS_TITLE, _photos(photos, speaker), sting="article"))
+    intro = _intro(info, chapters, len(photos), speaker)
     chapters.insert(0, chapter("intro", INTRO_TITLE, intro, sting="edition"))
-    if photos:
-        chapters.append(chapter("photos", PHOTOS_TITLE, _photos(photos, speaker), sting="article"))
     chapters.append(chapter("outro", OUTRO_TITLE, _outro(info, speaker)))
-    return Script(chapters=tuple(chapters), engine=engine)
+    return Script(chapters=tuple(chapters), engine=engine, photos=len(photos))
 
 
-def say_date(date: dt.date) -> str:
-    """A date as printed in an announcement: 2020年11月29日，星期日."""
-    return f"{date.year}年{date.month}月{date.day}日，星期{WEEKDAYS[date.weekday()]}"
-
-
-def _intro(info: EditionInfo, articles: int, photos: int, speaker: _Speaker) -> list[_Line]:
-    counts = []
-    if articles:
-        counts.append(f"{articles}篇文章")
-    if photos:
-        counts.append(f"{photos}幅新闻图片")
-    lines = [f"欢迎收听{info.publication}有声版。", f"今天是{say_date(info.date)}。"]
-    contents = f"本期内容：{clean(info.title, title=True)}"
-    lines.append(contents + (f"，共{'和'.join(counts)}。" if counts else "。"))
+def _intro(
+    info: EditionInfo, chapters: list[Chapter], photos: int, speaker: _Speaker
+) -> list[_Line]:
+    """Welcome, the episode's title, the counts, then 今日要目: each chapter's headline in order
+    with its estimated length (headlines only beyond CONTENTS_LENGTHS_UP_TO articles)."""
+    articles = [c for c in chapters if c.id != PHOTOS_ID]
+    counts = [f"{len(articles)}篇文章"] if articles else []
+    counts += [f"{photos}幅新闻图片"] if photos else []
+    title = "，".join((info.full_title or info.title).split())
+    lines = [f"欢迎收听{info.publication}有声版。", f"{title}。"]
+    if counts:
+        lines.append(f"本期共{'和'.join(counts)}。")
+    if len(chapters) > 1:
+        with_lengths = len(articles) <= CONTENTS_LENGTHS_UP_TO
+        lines.append(f"{CONTENTS_TITLE}：")
+        for chapter in chapters:
+            length = f"，{say_length(estimated_ms(chapter))}" if with_lengths else ""
+            lines.append(f"{_contents_entry(chapter)}{length}。")
     return [_Line("intro", t, speaker.spoken(t), "sentence") for t in lines]
+
+
+def _contents_entry(chapter: Chapter) -> str:
+    """A chapter as 今日要目 names it: its headline as said (评论：…), without a closing mark."""
+    first = chapter.segments[0]
+    return (first.text if first.role == "headline" else chapter.title).rstrip("。！？!?")
 
 
 def _outro(info: EditionInfo, speaker: _Speaker) -> list[_Line]:

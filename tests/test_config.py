@@ -72,6 +72,14 @@ def test_base_url_override_and_website_default(tmp_path):
         ('guid = "not-a-uuid"', "guid"),
         ('artwork = "missing.png"', "artwork"),
         ('titel = "typo"', "titel"),
+        ('episode_title = "{name}"', "episode_title"),
+        ('episode_title = "{date} {edition}"', "episode_title"),
+        ('episode_title = "{date"', "episode_title"),
+        ("episode_title = 3", "episode_title"),
+        ("feed_limit = 0", "feed_limit"),
+        ('feed_limit = "100"', "feed_limit"),
+        ("feed_limit = true", "feed_limit"),
+        ("feed_limit = 2.5", "feed_limit"),
     ],
 )
 def test_bad_values_name_their_key(tmp_path, toml, key):
@@ -152,6 +160,7 @@ def test_starter_config_parses_to_a_valid_config(tmp_path):
     text = starter_config_text()
     values = tomllib.loads(text)
     assert {"title", "owner_email", "base_url", "category", "explicit"} <= values.keys()
+    assert values["episode_title"] == "{date} {name}" and values["feed_limit"] == 100
     config = load_config(write(tmp_path / "audio-edition.toml", text))
     assert config == PublicationConfig(**{k: v for k, v in values.items()})
     assert text.count("#") > 15  # it explains itself

@@ -19,6 +19,7 @@ from audio_edition.publish.chapters import write_chapters_json
 from audio_edition.publish.page import write_episode_page
 from audio_edition.publish.store import EPISODES_DIR, episode_dir, load_episode, save_episode
 from audio_edition.publish.transcript import write_vtt
+from audio_edition.script import PHOTOS_ID
 
 
 def publish_episode(
@@ -40,7 +41,7 @@ def publish_episode(
     folder.mkdir(parents=True, exist_ok=True)
     staging = temp_sibling(folder / f"{key}.mp3")
     tags = EpisodeTags(
-        title=f"{info.publication} {info.title} {info.date.isoformat()}",
+        title=info.full_title or info.title,
         publication=info.publication,
         date=info.date,
         cover=config.artwork,
@@ -62,14 +63,17 @@ def publish_episode(
             guid=guid,
             edition_key=key,
             date=info.date,
-            title=f"{info.title} {info.date.isoformat()}",
+            title=info.title,
             audio_file=f"{relative}/{mp3.name}",
             audio_size=mp3.stat().st_size,
             duration_ms=audio.duration_ms,
             transcript_file=f"{relative}/{transcript.name}",
             chapters_file=f"{relative}/{chapters.name}",
             page_file=f"{relative}/index.html",
-            articles=tuple(c.title for c in script.chapters if c.sting == "article"),
+            articles=tuple(
+                c.title for c in script.chapters if c.sting == "article" and c.id != PHOTOS_ID
+            ),
+            photos=script.photos,
             note=note,
             built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             extra={"sentences": sentences_by_chapter(script)},

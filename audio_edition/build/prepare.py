@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from audio_edition.build.options import BuildOptions, Stopwatch
@@ -10,7 +11,9 @@ from audio_edition.ingest import read_edition
 from audio_edition.model import Edition, EditionInfo, Script
 from audio_edition.profile import VoiceProfile, load_profile
 from audio_edition.script import build_script
+from audio_edition.text.clean import clean
 from audio_edition.text.lexicon import load_lexicon
+from audio_edition.titles import episode_title, page_names
 
 
 @dataclass(frozen=True)
@@ -31,25 +34,27 @@ def prepare(options: BuildOptions, watch: Stopwatch | None = None) -> Prepared:
         edition = read_edition(options.inputs)
     with watch.stage("script"):
         lexicon = load_lexicon(options.lexicon_path or config.lexicon)
-        info = EditionInfo(
-            publication=config.publication,
-            date=options.date,
-            title=options.title or edition.title or config.title,
-        )
         if options.split == "articles":
-            parts = tuple(
-                (
-                    replace(info, title=article.headline, pages=(f"a{number:02d}",)),
-                    build_script(
-                        Edition(title=info.title, articles=(article,)),
-                        info,
-                        profile,
-                        options.engine,
-                        lexicon,
-                    ),
-                )
-                for number, article in enumerate(edition.articles, start=1)
-            )
+            parts = []
+            for number, article in enumerate(edition.articles, start=1):
+                headline = clean(article.headline, title=True)
+                info = edition_info(config, options.date, headline)
+                info = replace(info, pages=(f"a{number:02d}",))
+                single = Edition(title=edition.title, articles=(article,), pages=edition.pages)
+                parts.append((info, build_script(single, info, profile, options.engine, lexicon)))
         else:
-            parts = ((info, build_script(edition, info, profile, options.engine, lexicon)),)
-    return Prepared(config=config, profile=profile, parts=parts)
+            info = edition_info(config, options.date, options.title or page_names(edition.pages))
+            parts = [(info, build_script(edition, info, profile, options.engine, lexicon))]
+    return Prepared(config=config, profile=profile, parts=tuple(parts))
+
+
+def edition_info(config: PublicationConfig, date: dt.date, name: str) -> EditionInfo:
+    """An edition's identity and titles by the config's template; `name` is the edition's
+    name: the build's --title, the pages printed on it, or a headline when split by article."""
+
+    def title(standalone: bool) -> str:
+        return episode_title(
+            config.episode_title, config.publication, date, name, standalone=standalone
+        )
+
+    return EditionInfo(config.publication, date, title(False), full_title=title(True))
