@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from audio_edition.errors import InputError
@@ -29,13 +30,20 @@ READERS: dict[str, Callable[[str], Edition]] = {
 
 
 def read_edition(paths: Sequence[Path]) -> Edition:
-    """Read one or more files, in order, into one Edition titled after the first file."""
+    """Read one or more files, in order, into one Edition titled after the first file. With
+    several files, each is a printed page: its articles get its number (1, 2, ...) as their
+    page unless their input names one."""
     if not paths:
         raise InputError("no input files given; name at least one page")
     editions = [read_file(Path(path)) for path in paths]
+    several = len(editions) > 1
     return Edition(
         title=editions[0].title,
-        articles=tuple(article for edition in editions for article in edition.articles),
+        articles=tuple(
+            replace(article, page=article.page or str(number)) if several else article
+            for number, edition in enumerate(editions, start=1)
+            for article in edition.articles
+        ),
     )
 
 
