@@ -150,6 +150,7 @@ class PublicationConfig:
     guid: str | None = None  # podcast:guid; None = derived from feed_url (fix it once published)
     profile: Path | None = None  # a voice profile TOML; None = the built-in voices/default.toml
     lexicon: Path | None = None  # a pronunciation lexicon TOML; None = voices/lexicon.toml
+    talking_books: bool = True  # an EPUB 3 and a DAISY 2.02 book beside every episode's MP3
 
     def __post_init__(self) -> None:
         for name in ("publication", "title", "description", "author", "owner_name"):
@@ -176,7 +177,7 @@ class PublicationConfig:
                 f"config key 'subcategory' {self.subcategory!r} is not under {self.category!r} "
                 f"(allowed: {allowed})"
             )
-        for name in ("explicit", "locked"):
+        for name in ("explicit", "locked", "talking_books"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config key {name!r} must be true or false")
         for name in ("base_url", "website"):
@@ -366,6 +367,11 @@ locked = true
 # on the command line win over both. Start from the built-in files: see the README.
 # profile = "voices/my-profile.toml"                   # example
 # lexicon = "voices/lexicon.toml"                      # example
+
+# Talking books for blind and low-vision readers: beside every episode's MP3, an EPUB 3 with
+# Media Overlays (text and audio in sync, sentence by sentence) and a DAISY 2.02 book for
+# DAISY players. Set to false if you publish only the podcast.
+talking_books = true
 
 # podcast:guid, the feed's permanent identity. It defaults to the UUIDv5 of the feed URL;
 # after your first public build copy the <podcast:guid> from feed.xml here, so the podcast
