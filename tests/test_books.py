@@ -18,7 +18,7 @@ import lxml.html
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURE_SECONDS
+from conftest import FIXTURE_SECONDS, sample_talking_book
 from lxml import etree
 
 from audio_edition.cli import cli
@@ -572,56 +572,25 @@ def test_a_correction_writes_new_books_and_the_config_can_turn_them_off(built, t
     assert "下载有声读物" not in (out / off["page_file"]).read_text(encoding="utf-8")
 
 
-# --- the sample page, without synthesis: its real text laid out over a stand-in timing ---
+# --- without synthesis: the layout over a stand-in timing ---
 
 
 def test_epubcheck_and_the_daisy_reader_accept_the_sample_pages_text(
     sample_page, fixture_mp3, tmp_path
 ):
-    """The sample page's script (photos, a commentary, subheadings, odd characters) with each
-    segment timed in proportion to its length over FIXTURE_SECONDS of a real MP3: the books'
-    structure is validated; their sync with real speech is checked in the tests above (and
-    by hand on the sample edition, see the README)."""
-    edition = read_edition([sample_page])
-    info = EditionInfo(publication="赤峰日报", date=dt.date(2020, 11, 29), title="视点")
-    script = build_script(edition, info, load_profile(), "offline", load_lexicon())
-    total_ms = FIXTURE_SECONDS * 1000
-    weights = [len(s.text) + 4 for s in script.segments]
-    scale = total_ms / sum(weights)
-    chapters, segments, position = [], [], 0
-    for ci, chapter in enumerate(script.chapters):
-        start = position
-        for si, segment in enumerate(chapter.segments):
-            length = round(weights[len(segments)] * scale)
-            end = min(position + length, total_ms)
-            segments.append(SegmentTiming(ci, si, position, end, segment.role, segment.text))
-            position = end
-        end = total_ms if ci == len(script.chapters) - 1 else position
-        chapters.append(ChapterTiming(chapter.id, chapter.title, start, end))
-    audio = MasteredAudio(
-        fixture_mp3, fixture_mp3.stat().st_size, total_ms, tuple(chapters), tuple(segments)
-    )
-    meta = BookMeta(
-        guid="6f1c1f4e-6c48-5a0e-9d36-0c0d6f5b2a11",
-        title="赤峰日报 视点 2020-11-29",
-        publication="赤峰日报",
-        publisher="赤峰日报编辑部",
-        language="zh-CN",
-        date=info.date,
-        modified=dt.datetime(2020, 11, 29, 6, 0, tzinfo=dt.UTC),
-        description="测试",
-    )
-    book = talking_book(script, audio, meta)
+    """The sample page's text (photos, a commentary, subheadings, odd characters) over a
+    stand-in timing: the books' structure is validated; their sync with real speech is checked
+    in the tests above (and by hand on the sample edition)."""
+    book, script = sample_talking_book(sample_page, fixture_mp3)
     epub = write_epub(book, tmp_path / "sample.epub")
     epubcheck(epub, tmp_path)
     pars, _ = epub_pars(epub)
     assert [p["text"] for p in pars] == [s.text for s in script.segments]
     daisy = read_daisy(write_daisy(book, tmp_path / "sample-daisy.zip"))
     assert [p["text"] for p in daisy["pars"]] == [s.text for s in script.segments]
-    assert daisy["total"] == FIXTURE_SECONDS
-    assert [i.get("class") for i in daisy["items"]].count("sidebar") == sum(
-        a.kind == "photo" for a in edition.articles
-    )
+    assert daisy["total"] == pytest.approx(FIXTURE_SECONDS)
+    photos = sum(a.kind == "photo" for a in read_edition([sample_page]).articles)
+    assert [i.get("class") for i in daisy["items"]].count("sidebar") == photos
 
 
 def test_a_book_without_pages_has_no_page_list(fixture_mp3, tmp_path):

@@ -186,7 +186,8 @@ def _accessibility(book: TalkingBook, prop: Callable[..., None]) -> None:
 
 
 def _html(book: TalkingBook, title: str) -> tuple[etree._Element, etree._Element]:
-    """An XHTML content document's root and body, with its language, title and style sheet."""
+    """An XHTML content document's root and its main element (everything is inside that
+    landmark), with its language, title and style sheet."""
     lang = book.meta.language
     root = etree.Element(
         x("html"), {"lang": lang, XML_LANG: lang}, nsmap={None: XHTML_NS, "epub": OPS_NS}
@@ -195,13 +196,13 @@ def _html(book: TalkingBook, title: str) -> tuple[etree._Element, etree._Element
     sub(head, x("meta"), charset="utf-8")
     sub(head, x("title"), title)
     sub(head, x("link"), rel="stylesheet", type="text/css", href=STYLESHEET)
-    return root, sub(root, x("body"))
+    return root, sub(sub(root, x("body")), x("main"))
 
 
 def _content(book: TalkingBook, chapter: BookChapter) -> bytes:
-    root, body = _html(book, chapter.title)
+    root, main = _html(book, chapter.title)
     epub_type, role = SECTION_TYPES[chapter.kind]
-    section = sub(body, x("section"), id=chapter.id, role=role, **{EPUB_TYPE: epub_type})
+    section = sub(main, x("section"), id=chapter.id, role=role, **{EPUB_TYPE: epub_type})
     chapter_text(section, chapter, _page_break)
     return serialize(root, DOCTYPE)
 
@@ -234,8 +235,8 @@ def _overlay(chapter: BookChapter) -> bytes:
 
 
 def _nav(book: TalkingBook) -> bytes:
-    root, body = _html(book, "目录")
-    toc = sub(body, x("nav"), id="toc", role="doc-toc", **{EPUB_TYPE: "toc"})
+    root, main = _html(book, "目录")
+    toc = sub(main, x("nav"), id="toc", role="doc-toc", **{EPUB_TYPE: "toc"})
     sub(toc, x("h1"), "目录")
     entries = sub(toc, x("ol"))
     for chapter in book.chapters:
@@ -248,7 +249,7 @@ def _nav(book: TalkingBook) -> bytes:
                 link = sub(inner, x("li"))
                 sub(link, x("a"), sentence.text, href=f"{chapter.id}.xhtml#{sentence.id}")
 
-    landmarks = sub(body, x("nav"), hidden="hidden", **{EPUB_TYPE: "landmarks"})
+    landmarks = sub(main, x("nav"), hidden="hidden", **{EPUB_TYPE: "landmarks"})
     sub(landmarks, x("h2"), "导航")
     marks = sub(landmarks, x("ol"))
     first = next((c for c in book.chapters if c.kind in ("article", "photos")), book.chapters[0])
@@ -260,7 +261,7 @@ def _nav(book: TalkingBook) -> bytes:
         sub(mark, x("a"), label, href=href, **{EPUB_TYPE: epub_type})
 
     if book.pages:
-        page_list = sub(body, x("nav"), hidden="hidden", **{EPUB_TYPE: "page-list"})
+        page_list = sub(main, x("nav"), hidden="hidden", **{EPUB_TYPE: "page-list"})
         sub(page_list, x("h2"), "版面")
         pages = sub(page_list, x("ol"))
         for label, chapter, sentence in book.pages:
