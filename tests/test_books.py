@@ -616,3 +616,79 @@ def test_a_book_without_pages_has_no_page_list(fixture_mp3, tmp_path):
     assert "page-list" not in nav and "pageNavigation" not in package
     daisy = read_daisy(write_daisy(book, tmp_path / "b.zip"))
     assert daisy["meta"]["ncc:pageNormal"] == ["0"]
+
+
+def test_the_layout_and_clips_of_a_small_script_worked_out_by_hand():
+    from audio_edition.model import Chapter, Script, Segment, Voice
+
+    voice = Voice("offline", "baker")
+
+    def segments(*lines):
+        return tuple(Segment(role, text, text, 0, voice, *ends) for role, text, *ends in lines)
+
+    intro = Chapter("intro", "本期导读", segments(("intro", "欢迎。"), ("intro", "今天。")))
+    article = Chapter(
+        "a01",
+        "标题",
+        segments(
+            ("headline", "标题", "paragraph"),
+            ("byline", "记者甲报道", "paragraph"),
+            ("body", "一。", "sentence"),
+            ("body", "二。"),  # no boundary given (a hand-made script): the heading closes it
+            ("heading", "小标题", "paragraph"),
+            ("body", "三。"),  # and the chapter's end closes this one
+        ),
+        page_starts=((0, "1"),),
+    )
+    again = Chapter("a02", "又一篇", segments(("headline", "又一篇")), page_starts=((0, "1"),))
+    script = Script((intro, article, again), "offline")
+    spans = [[(1000, 2000), (2500, 4000)], [(6000, 7000), (7500, 8000), (9000, 10000)]]
+    spans[1] += [(10500, 11000), (12000, 13000), (14000, 18000)]
+    spans.append([(21000, 22000)])
+    timings = tuple(
+        SegmentTiming(ci, si, start, end, "body", "")
+        for ci, chapter in enumerate(spans)
+        for si, (start, end) in enumerate(chapter)
+    )
+    chapters = (
+        ChapterTiming("intro", "本期导读", 0, 5000),
+        ChapterTiming("a01", "标题", 5000, 20000),
+        ChapterTiming("a02", "又一篇", 20000, 23000),
+    )
+    audio = MasteredAudio(Path("x.mp3"), 1, 23000, chapters, timings)
+    meta = BookMeta(
+        "0", "t", "本报", "本报", "zh-CN", dt.date(2026, 11, 29), dt.datetime.now(), "d"
+    )
+    book = talking_book(script, audio, meta)
+    first, second, third = book.chapters
+    assert [(s.id, s.clip_begin_ms, s.clip_end_ms) for s in first.sentences] == [
+        ("intro-1", 0, 2500),
+        ("intro-2", 2500, 5000),
+    ]
+    assert [(s.id, s.clip_begin_ms, s.clip_end_ms) for s in second.sentences] == [
+        ("a01-1", 5000, 7500),
+        ("a01-2", 7500, 9000),
+        ("a01-3", 9000, 10500),
+        ("a01-4", 10500, 12000),
+        ("a01-5", 12000, 14000),
+        ("a01-6", 14000, 20000),
+    ]
+    assert [(b.tag, b.role, [s.id for s in b.sentences]) for b in second.blocks] == [
+        ("h1", "headline", ["a01-1"]),
+        ("p", "byline", ["a01-2"]),
+        ("p", "body", ["a01-3", "a01-4"]),
+        ("h2", "heading", ["a01-5"]),
+        ("p", "body", ["a01-6"]),
+    ]
+    assert [(b.tag, [s.id for s in b.sentences]) for b in first.blocks] == [
+        ("p", ["intro-1", "intro-2"])
+    ]
+    assert (first.kind, second.kind, first.has_headline, second.has_headline) == (
+        "intro",
+        "article",
+        False,
+        True,
+    )
+    assert [(label, s.id) for label, _, s in book.pages] == [("1", "a01-1")]  # once a page
+    assert third.sentences[0].page is None
+    assert book.narrators == ("baker",)

@@ -136,23 +136,28 @@ def _chapter(chapter: Chapter, sentences: list[Sentence], span: ChapterTiming) -
     if "caption" in roles:
         kind = "photos"
     blocks: list[Block] = []
-    paragraph: list[Sentence] = []
+    paragraph: list[Sentence] = []  # the open paragraph's sentences
     previous = None
+
+    def close(role: str) -> None:
+        if paragraph:
+            blocks.append(Block("p", role, tuple(paragraph)))
+            paragraph.clear()
+
     for segment, sentence in zip(chapter.segments, sentences, strict=True):
         photo_title = segment.role == "caption" and (
             previous is None or previous.role == "headline" or previous.boundary == "section"
         )
         tag = "h2" if photo_title else HEADING_TAGS.get(segment.role, "p")
         if tag != "p":
+            close(previous.role if previous else segment.role)
             blocks.append(Block(tag, segment.role, (sentence,)))
         else:
             paragraph.append(sentence)
             if segment.boundary in PARAGRAPH_ENDS or segment.role == "byline":
-                blocks.append(Block("p", segment.role, tuple(paragraph)))
-                paragraph = []
+                close(segment.role)
         previous = segment
-    if paragraph:  # a chapter's last segment ends a paragraph: only a defensive close
-        blocks.append(Block("p", chapter.segments[-1].role, tuple(paragraph)))
+    close(chapter.segments[-1].role)  # segments made without boundaries leave one open
     return BookChapter(chapter.id, chapter.title, kind, tuple(blocks), span.start_ms, span.end_ms)
 
 
