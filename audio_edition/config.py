@@ -153,6 +153,7 @@ class PublicationConfig:
     lexicon: Path | None = None  # a pronunciation lexicon TOML; None = voices/lexicon.toml
     episode_title: str = DEFAULT_TEMPLATE  # fields {date} {year} {name} {publication}: titles.py
     feed_limit: int = 100  # episodes: the feed lists the newest this many; the index lists all
+    talking_books: bool = True  # an EPUB 3 and a DAISY 2.02 book beside every episode's MP3
 
     def __post_init__(self) -> None:
         for name in ("publication", "title", "description", "author", "owner_name"):
@@ -179,7 +180,7 @@ class PublicationConfig:
                 f"config key 'subcategory' {self.subcategory!r} is not under {self.category!r} "
                 f"(allowed: {allowed})"
             )
-        for name in ("explicit", "locked"):
+        for name in ("explicit", "locked", "talking_books"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config key {name!r} must be true or false")
         for name in ("base_url", "website"):
@@ -395,6 +396,11 @@ episode_title = "{date} {name}"
 # How many of the newest episodes the feed lists (podcast apps time out on very long feeds).
 # Older episodes stay on the website's index page and in the output directory.
 feed_limit = 100
+
+# Talking books for blind and low-vision readers: beside every episode's MP3, an EPUB 3 with
+# Media Overlays (text and audio in sync, sentence by sentence) and a DAISY 2.02 book for
+# DAISY players. Set to false if you publish only the podcast.
+talking_books = true
 
 # podcast:guid, the feed's permanent identity. It defaults to the UUIDv5 of the feed URL;
 # after your first public build copy the <podcast:guid> from feed.xml here, so the podcast

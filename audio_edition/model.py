@@ -23,6 +23,9 @@ ROLES = (
     "outro",
 )
 STING_KINDS = ("edition", "article")
+# What separates a segment from the next one, weakest first: a cut between words or after a clause
+# mark (one sentence cut for the engine), a sentence, a paragraph, a section, the chapter's end.
+BOUNDARIES = ("word", "clause", "sentence", "paragraph", "section", "chapter")
 SPLIT_MODES = ("edition", "articles")  # one episode per edition, or one per article
 
 
@@ -53,6 +56,7 @@ class Article:
     column: str | None = None
     sections: tuple[Section, ...] = ()
     url: str | None = None
+    page: str | None = None  # the printed page it is on, when an edition has several
 
     def __post_init__(self) -> None:
         _require(self.kind in ARTICLE_KINDS, f"unknown article kind {self.kind!r}")
@@ -68,8 +72,9 @@ class Article:
         data["sections"] = [
             {"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in self.sections
         ]
-        if data["url"] is None:
-            del data["url"]
+        for key in ("url", "page"):
+            if data[key] is None:
+                del data[key]
         return data
 
     @classmethod
@@ -85,6 +90,7 @@ class Article:
             column=data.get("column"),
             sections=sections,
             url=data.get("url"),
+            page=data.get("page"),
         )
 
 
@@ -162,9 +168,11 @@ class Segment:
     spoken: str
     pause_ms: int
     voice: Voice
+    boundary: str = "sentence"  # what separates it from the next segment: one of BOUNDARIES
 
     def __post_init__(self) -> None:
         _require(self.role in ROLES, f"unknown voice role {self.role!r}")
+        _require(self.boundary in BOUNDARIES, f"unknown boundary {self.boundary!r}")
         _require(bool(self.spoken.strip()), f"nothing to say for {self.text!r}")
         _require(self.pause_ms >= 0, "a pause cannot be negative")
 
@@ -178,6 +186,8 @@ class Chapter:
     segments: tuple[Segment, ...]
     sting: str | None = None  # which sting opens it: one of STING_KINDS
     url: str | None = None
+    # (segment index, printed page): where the text of each printed page it reads begins
+    page_starts: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
         _require(bool(self.segments), f"chapter {self.id!r} has nothing to say")
@@ -280,11 +290,14 @@ class Episode:
     built_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     photos: int = 0  # news photos in the edition (read in one chapter)
+    epub_file: str | None = None  # the talking books, unless the config turns them off
+    daisy_file: str | None = None
 
     @property
     def files(self) -> tuple[str, ...]:
         """Every file of this episode that the feed and pages link to."""
-        return (self.audio_file, self.transcript_file, self.chapters_file, self.page_file)
+        books = tuple(f for f in (self.epub_file, self.daisy_file) if f)
+        return (self.audio_file, self.transcript_file, self.chapters_file, self.page_file, *books)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from audio_edition.errors import ConfigError
 from audio_edition.estimate import estimated_ms, say_length
-from audio_edition.model import ENGINES, Article, Chapter, Edition, EditionInfo, Script, Segment
+from audio_edition.model import (
+    BOUNDARIES,
+    ENGINES,
+    Article,
+    Chapter,
+    Edition,
+    EditionInfo,
+    Script,
+    Segment,
+)
 from audio_edition.profile import VoiceProfile
 from audio_edition.text.clean import clean, for_speech
 from audio_edition.text.lexicon import Lexicon, load_lexicon
@@ -37,6 +46,7 @@ CREDIT_ROLES = re.compile(
     r"(?:本报|新华社|人民日报|央视|中新社)?(?:首席|特约|见习|实习)?"
     r"(?:记者|通讯员|实习生|撰稿人?|编辑|评论员|摄影记者|摄影)$"
 )
+Pages = tuple[tuple[int, str], ...]  # (segment index, printed page) as in Chapter.page_starts
 CREDIT_DONE = ("报道", "电", "讯", "摄", "供图", "供稿", "整理", "编译")
 
 
@@ -99,18 +109,22 @@ def build_script(
     articles = [a for a in edition.articles if a.kind != "photo"]
     photos = [a for a in edition.articles if a.kind == "photo"]
 
-    def chapter(id: str, title: str, lines: list[_Line], **kwargs: str | None) -> Chapter:
+    def chapter(
+        id: str, title: str, lines: list[_Line], pages: Pages = (), **kwargs: str | None
+    ) -> Chapter:
+        levels = [line.level for line in lines[:-1]] + ["chapter"]
         segments = tuple(
             Segment(
                 role=line.role,
                 text=line.text,
                 spoken=line.spoken,
-                pause_ms=_pause_ms(profile, line.level if index < len(lines) - 1 else "chapter"),
+                pause_ms=_pause_ms(profile, level),
                 voice=profile.voice(engine, line.role),
+                boundary=level,
             )
-            for index, line in enumerate(lines)
+            for line, level in zip(lines, levels, strict=True)
         )
-        return Chapter(id=id, title=title, segments=segments, **kwargs)
+        return Chapter(id=id, title=title, segments=segments, page_starts=pages, **kwargs)
 
     chapters = []
     for number, article in enumerate(articles, start=1):
@@ -118,9 +132,13 @@ def build_script(
         if not lines:  # only symbols, nothing a voice can say: no chapter (ids keep positions)
             continue
         title = clean(article.headline, title=True)
-        chapters.append(chapter(f"a{number:02d}", title, lines, sting="article", url=article.url))
+        pages = ((0, article.page),) if article.page else ()
+        chapters.append(
+            chapter(f"a{number:02d}", title, lines, sting="article", url=article.url, pages=pages)
+        )
     if photos:
-        chapters.append(chapter(PHOTOS_ID, PHOTOS_TITLE, _photos(photos, speaker), sting="article"))
+        lines, pages = _photos(photos, speaker)
+        chapters.append(chapter(PHOTOS_ID, PHOTOS_TITLE, lines, sting="article", pages=pages))
     intro = _intro(info, chapters, len(photos), speaker)
     chapters.insert(0, chapter("intro", INTRO_TITLE, intro, sting="edition"))
     chapters.append(chapter("outro", OUTRO_TITLE, _outro(info, speaker)))
@@ -187,17 +205,23 @@ def _article(article: Article, speaker: _Speaker) -> list[_Line]:
     return lines
 
 
-def _photos(photos: list[Article], speaker: _Speaker) -> list[_Line]:
+def _photos(photos: list[Article], speaker: _Speaker) -> tuple[list[_Line], Pages]:
+    """The photos' lines, and where each printed page's photos begin among them."""
     lines = _title_line("headline", f"{PHOTOS_TITLE}。", speaker)
+    pages: Pages = ()
     for number, photo in enumerate(photos):
         if number:
             lines[-1] = _with_level(lines[-1], "section")
+        start = len(lines)
         lines += _title_line("caption", clean(photo.headline, title=True), speaker)
         lines += _body(photo.paragraphs, "caption", speaker)
         if photo.byline:
             credit = _photo_credit(photo.byline)
             lines += _title_line("caption", credit, speaker) if credit else []
-    return lines
+        last_page = pages[-1][1] if pages else None
+        if photo.page and photo.page != last_page and len(lines) > start:
+            pages += ((start, photo.page),)
+    return lines, pages
 
 
 def _title_line(role: str, text: str, speaker: _Speaker) -> list[_Line]:
@@ -226,7 +250,7 @@ def _body(paragraphs: tuple[str, ...], role: str, speaker: _Speaker) -> list[_Li
         elif lines:  # a stray `……` or `”` the voice cannot say joins the piece before
             previous = lines.pop()
             text = previous.text + text
-            level = max(level, previous.level, key=_LEVELS.index)
+            level = max(level, previous.level, key=BOUNDARIES.index)
             lines.append(_Line(role, text, speaker.spoken(text), level))
         else:
             pending = text
@@ -273,9 +297,6 @@ def _names(byline: str) -> str:
         else:
             said.append("、".join(group))
     return "，".join(said)
-
-
-_LEVELS = ("word", "clause", "sentence", "paragraph", "section", "chapter")
 
 
 def _with_level(line: _Line, level: str) -> _Line:

@@ -368,3 +368,45 @@ class BakerFrontEnd:
 @pytest.fixture(scope="session")
 def baker() -> BakerFrontEnd:
     return BakerFrontEnd()
+
+
+# --- talking books (issue 16) ---
+
+
+def sample_talking_book(page: Path, mp3: Path):
+    """The talking book of `page` read by the offline voice's script, without synthesis: each
+    segment timed in proportion to its length over FIXTURE_SECONDS of `mp3` (a real MP3).
+    Returns (TalkingBook, Script)."""
+    import datetime as dt
+
+    from audio_edition.ingest import read_edition
+    from audio_edition.model import ChapterTiming, EditionInfo, MasteredAudio, SegmentTiming
+    from audio_edition.profile import load_profile
+    from audio_edition.publish.book import BookMeta, talking_book
+    from audio_edition.script import build_script
+
+    info = EditionInfo(publication="赤峰日报", date=dt.date(2020, 11, 29), title="视点")
+    script = build_script(read_edition([page]), info, load_profile(), "offline")
+    total_ms = FIXTURE_SECONDS * 1000
+    weights = [len(s.text) + 4 for s in script.segments]
+    chapters, segments, position = [], [], 0
+    for ci, chapter in enumerate(script.chapters):
+        start = position
+        for si, segment in enumerate(chapter.segments):
+            end = min(position + round(weights[len(segments)] * total_ms / sum(weights)), total_ms)
+            segments.append(SegmentTiming(ci, si, position, end, segment.role, segment.text))
+            position = end
+        end = total_ms if ci == len(script.chapters) - 1 else position
+        chapters.append(ChapterTiming(chapter.id, chapter.title, start, end))
+    audio = MasteredAudio(mp3, mp3.stat().st_size, total_ms, tuple(chapters), tuple(segments))
+    meta = BookMeta(
+        guid="6f1c1f4e-6c48-5a0e-9d36-0c0d6f5b2a11",
+        title="赤峰日报 视点 2020-11-29",
+        publication="赤峰日报",
+        publisher="赤峰日报编辑部",
+        language="zh-CN",
+        date=info.date,
+        modified=dt.datetime(2020, 11, 29, 6, 0, tzinfo=dt.UTC),
+        description="视点",
+    )
+    return talking_book(script, audio, meta), script

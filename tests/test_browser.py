@@ -294,3 +294,30 @@ def test_an_episode_heard_to_the_end_is_not_offered_again(browser, site):
         assert not page.locator("#resume").is_visible()
     finally:
         context.close()
+
+
+def test_axe_finds_no_violations_in_the_talking_books_text(
+    page, tmp_path, sample_page, fixture_mp3
+):
+    """The EPUB's documents (the sample page's text), also with a sentence highlighted as a
+    reading system highlights it while reading aloud (the book claims WCAG 2.2 AA)."""
+    import zipfile
+
+    from conftest import sample_talking_book
+
+    from audio_edition.publish.epub import ACTIVE_CLASS, write_epub
+
+    book, _ = sample_talking_book(sample_page, fixture_mp3)
+    folder = tmp_path / "book"
+    with zipfile.ZipFile(write_epub(book, tmp_path / "sample.epub")) as z:
+        z.extractall(folder)
+    documents = sorted(p.name for p in (folder / "EPUB").glob("*.xhtml"))
+    assert "nav.xhtml" in documents and len(documents) > 5
+    with running_server(folder) as base:
+        for name in documents:
+            page.goto(f"{base}/EPUB/{name}")
+            assert page.evaluate("document.contentType") == "application/xhtml+xml"
+            assert axe_violations(page) == [], name
+        page.goto(f"{base}/EPUB/a01.xhtml")
+        page.evaluate(f"document.getElementById('a01-3').classList.add('{ACTIVE_CLASS}')")
+        assert axe_violations(page) == []

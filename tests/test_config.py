@@ -68,6 +68,7 @@ def test_base_url_override_and_website_default(tmp_path):
         ('category = "Newspapers"', "category"),
         ('subcategory = "Tech"', "subcategory"),
         ('explicit = "no"', "explicit"),
+        ('talking_books = "yes"', "talking_books"),
         ('title = "  "', "title"),
         ('guid = "not-a-uuid"', "guid"),
         ('artwork = "missing.png"', "artwork"),

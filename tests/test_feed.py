@@ -158,10 +158,11 @@ def test_feed_accumulates_and_survives_a_broken_record(out, config, fixture_mp3)
     assert [i.findtext("guid") for i in items] == [e.guid for e in episodes]
 
 
-def test_a_record_pointing_outside_its_folder_is_refused(out):
+@pytest.mark.parametrize("field", ["audio_file", "epub_file"])
+def test_a_record_pointing_outside_its_folder_is_refused(out, field):
     path = out / "episodes" / "2026-11-29" / "episode.json"
     record = json.loads(path.read_text(encoding="utf-8"))
-    record["audio_file"] = "episodes/2026-11-29/../../../etc/passwd"
+    record[field] = "episodes/2026-11-29/../../../etc/passwd"
     path.write_text(json.dumps(record), encoding="utf-8")
     with pytest.warns(UserWarning, match="not inside episodes/2026-11-29/"):
         episodes = load_episodes(out)

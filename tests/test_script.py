@@ -375,6 +375,45 @@ def test_text_with_nothing_to_say_joins_a_neighbour(profile):
         assert [s.text for s in body] == ["……第一句。……”"]
 
 
+def test_segments_know_what_follows_them_and_chapters_where_pages_start(profile):
+    article = Article(
+        kind="article",
+        headline="标题",
+        page="1",
+        sections=(
+            Section(None, ("第一句。第二句。", "第三句。")),
+            Section("小标题", ("第四句。",)),
+        ),
+    )
+    photos = tuple(
+        Article(kind="photo", headline=title, sections=(Section(None, ("说明。",)),), page=page)
+        for title, page in (("丰收", "1"), ("冬捕", "2"), ("春耕", "2"))
+    )
+    script = build_script(Edition(title="t", articles=(article, *photos)), INFO, profile, "edge")
+    chapter = script.chapters[1]
+    assert [(s.role, s.text, s.boundary) for s in chapter.segments] == [
+        ("headline", "标题", "paragraph"),
+        ("body", "第一句。", "sentence"),
+        ("body", "第二句。", "paragraph"),
+        ("body", "第三句。", "section"),
+        ("heading", "小标题", "paragraph"),
+        ("body", "第四句。", "chapter"),
+    ]
+    assert chapter.page_starts == ((0, "1"),)
+    pictures = script.chapters[2]
+    assert [(s.text, s.boundary) for s in pictures.segments] == [
+        ("图片新闻。", "paragraph"),
+        ("丰收", "paragraph"),
+        ("说明。", "section"),
+        ("冬捕", "paragraph"),
+        ("说明。", "section"),
+        ("春耕", "paragraph"),
+        ("说明。", "chapter"),
+    ]
+    assert pictures.page_starts == ((1, "1"), (3, "2"))  # where each page's photos begin
+    assert all(c.page_starts == () for c in (script.chapters[0], script.chapters[-1]))
+
+
 def test_an_article_with_nothing_to_say_has_no_chapter(profile):
     silent = Article(kind="article", headline="★★★", sections=(Section(None, ("……",)),))
     edition = Edition(title="t", articles=(silent, UNSEEN.articles[2]))

@@ -4,7 +4,7 @@
 OUT/.lock                              flock held by the running build
 OUT/.cache/clips/                      the clip cache
 OUT/episodes/<key>/<key>-<v>.mp3       v: the first VERSION_CHARS hex digits of the MP3's sha256
-OUT/episodes/<key>/...-<v>.*           the transcript and chapters of that audio
+OUT/episodes/<key>/...-<v>.*           its transcript, chapters and talking books
 OUT/episodes/<key>/episode.json        the commit point of an episode
 OUT/feed.xml, OUT/index.html           rebuilt from every episode.json
 ```

@@ -34,15 +34,29 @@ PAGE_NUMBER = re.compile(r"^[ \t\u3000]*第?0*(\d{1,3})版[ \t\u3000]*$", re.MUL
 
 def read_edition(paths: Sequence[Path]) -> Edition:
     """Read one or more files, in order, into one Edition titled after the first file, with
-    the page numbers printed on its pages."""
+    the page numbers printed on its pages. With several files, each is a printed page: its
+    articles get that page (the number printed on it, else its place: 1, 2, ...) unless their
+    input names one."""
     if not paths:
         raise InputError("no input files given; name at least one page")
     editions = [read_file(Path(path)) for path in paths]
+    several = len(editions) > 1
     return Edition(
         title=editions[0].title,
-        articles=tuple(article for edition in editions for article in edition.articles),
+        articles=tuple(
+            replace(article, page=article.page or _page_label(edition, number))
+            if several
+            else article
+            for number, edition in enumerate(editions, start=1)
+            for article in edition.articles
+        ),
         pages=tuple(page for edition in editions for page in edition.pages),
     )
+
+
+def _page_label(edition: Edition, number: int) -> str:
+    """A page's name for readers: the page number printed on it (第5版), else its place."""
+    return edition.pages[0] if edition.pages else str(number)
 
 
 def read_file(path: Path) -> Edition:

@@ -52,6 +52,7 @@ def write_episode_page(
         "size": f"{audio.size_bytes / 1_000_000:.1f} MB",
         "vtt": _h(_relative(page, episode.transcript_file)),
         "chapters_json": _h(_relative(page, episode.chapters_file)),
+        "books": _book_links(out_dir, episode),
         "chapters": _chapter_list(audio, audio_url),
         "transcript": _transcript(audio, audio_url),
     }
@@ -112,6 +113,20 @@ def spoken_duration(duration_ms: int) -> str:
     hours, minutes, rest = seconds // 3600, seconds // 60 % 60, seconds % 60
     text = (f"{hours}小时" if hours else "") + (f"{minutes}分" if hours or minutes else "")
     return text + f"{rest}秒"
+
+
+def _book_links(out_dir: Path, episode: Episode) -> str:
+    """The download links of the episode's talking books (none when the config turns them off)."""
+    links = []
+    for file, kind in ((episode.epub_file, "EPUB 3"), (episode.daisy_file, "DAISY 2.02")):
+        if file:
+            size = (out_dir / file).stat().st_size / 1_000_000
+            url = _h(_relative(episode.page_file, file))
+            links.append(
+                f'<li><a href="{url}" download>下载有声读物（{kind}）</a>'
+                f"（{size:.1f} MB，文字与朗读逐句同步）</li>"
+            )
+    return "\n".join(links)
 
 
 def _chapter_list(audio: MasteredAudio, audio_url: str) -> str:
