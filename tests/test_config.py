@@ -120,6 +120,40 @@ def test_configured_guid_wins_over_the_derived_one():
     assert PublicationConfig().feed_guid == podcast_guid("http://127.0.0.1:8000/feed.xml")
 
 
+# Worked examples of edition identities, computed by hand from the documented inputs:
+# an edition's guid is uuid.uuid5(uuid.UUID(<the feed's podcast:guid>),
+# "<publication>|<date>|<pages joined by +>"), e.g.
+# uuid.uuid5(uuid.UUID("917393e3-1b1e-5cef-ace4-edaa54e1f810"), "赤峰日报|2026-11-29|").
+PINNED_FEED_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"  # the namespace's own example
+PINNED_EDITIONS = [
+    (("赤峰日报", ()), "2026-11-29", "e6427b59-9aea-5963-907b-f9858205c8a0"),
+    (("赤峰日报", ("3",)), "2026-11-29-p3", "9edc8954-f35d-545a-96f3-533c266ff484"),
+    (("赤峰日报", ("A3", "A4")), "2026-11-29-pa3-a4", "31d1caf8-d82f-5679-b25e-7ce8b362601a"),
+    # non-ASCII pages: the first 8 hex digits of uuid.uuid5(uuid.NAMESPACE_URL, "第三版")
+    (("赤峰日报", ("第三版",)), "2026-11-29-pd98a5d41", None),
+]
+
+
+@pytest.mark.parametrize(("edition", "key", "guid"), PINNED_EDITIONS)
+def test_edition_identity_matches_the_worked_examples(edition, key, guid):
+    publication, pages = edition
+    config = PublicationConfig(guid=PINNED_FEED_GUID)
+    info = EditionInfo(publication, DAY, "任何标题", pages=pages)
+    found_key, found_guid = edition_identity(config, info)
+    assert found_key == key
+    if guid is not None:
+        assert found_guid == guid
+
+
+def test_a_derived_feed_guid_gives_the_worked_example_edition_guid():
+    # podcast:guid of https://news.example.org/audio/feed.xml is
+    # uuid5(ead4c236-bf58-58c6-a2c6-a6b28d128cb6, "news.example.org/audio/feed.xml")
+    config = PublicationConfig(base_url="https://news.example.org/audio")
+    assert config.feed_guid == "df8f7f60-d31c-53cc-b621-bf34ed488514"
+    info = EditionInfo(" 本报 ", DAY, "x")  # the publication's name is taken stripped
+    assert edition_identity(config, info) == ("2026-11-29", "0f5364f5-ef9f-505e-a7db-2ea6d52fcc69")
+
+
 def test_edition_identity_is_stable_and_distinct():
     config = PublicationConfig(base_url="https://pod.example.org")
     info = EditionInfo("赤峰日报", DAY, "赤峰日报 11月29日")

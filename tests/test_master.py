@@ -175,11 +175,34 @@ def test_tags_name_the_episode_with_a_cover(episode):
     assert cover.data == default_cover("赤峰日报")
 
 
+# What podcast apps and hosts expect (Apple: -16 LUFS integrated, true peak at most -1 dBTP),
+# written here by hand: a test that read them from MasterSettings would follow a wrong default.
+TARGET_LUFS = -16.0
+CEILING_DBTP = -1.0
+
+
+def assert_on_target(path: Path) -> None:
+    """ffmpeg's ebur128 (an independent meter) finds `path` within the mastering's own
+    tolerance of -16 LUFS and under the -1 dBTP ceiling."""
+    measured = measure_file(path)
+    tolerance = MasterSettings().tolerance_lu
+    assert abs(measured.integrated_lufs - TARGET_LUFS) <= tolerance, measured
+    assert measured.true_peak_db <= CEILING_DBTP, measured
+
+
+def test_mastering_defaults_are_the_published_targets():
+    assert MasterSettings() == MasterSettings(
+        target_lufs=TARGET_LUFS,
+        true_peak_db=CEILING_DBTP,
+        bitrate_kbps=48,
+        tolerance_lu=0.5,
+        sting_gap_ms=300,
+    )
+
+
 def test_loudness_and_true_peak_on_target(episode):
     audio, _ = episode
-    measured = measure_file(audio.path)
-    assert -17.0 <= measured.integrated_lufs <= -15.0
-    assert measured.true_peak_db <= -1.0
+    assert_on_target(audio.path)
 
 
 def test_stings_are_as_loud_as_the_speech_around_them(episode):
@@ -380,7 +403,7 @@ def test_one_chapter_episode_without_sting(tmp_path):
     (chapter,) = read_chapters(audio.path)
     assert (chapter.start_ms, chapter.end_ms) == (0, audio.duration_ms)
     assert audio.segments[0].start_ms == 0
-    assert -17.0 <= measure_file(audio.path).integrated_lufs <= -15.0
+    assert_on_target(audio.path)
 
 
 # --- loudness, limiter, cover, settings, checks -------------------------------------------------
