@@ -124,6 +124,7 @@ def first_build(tmp_path_factory):
     return page, out, build(page, out)
 
 
+@pytest.mark.voice
 def test_the_feed_describes_the_episode_exactly(first_build):
     _, out, summary = first_build
     assert summary["synthesized"] > 5 and summary["reused"] == 0
@@ -138,6 +139,7 @@ def test_the_feed_describes_the_episode_exactly(first_build):
     assert entry.id == summary["episodes"][0]["guid"]
 
 
+@pytest.mark.voice
 def test_rebuilding_unchanged_input_synthesises_nothing(first_build, tmp_path):
     page, out, summary = first_build
     again = build(page, out)
@@ -145,6 +147,7 @@ def test_rebuilding_unchanged_input_synthesises_nothing(first_build, tmp_path):
     assert again["episodes"][0]["audio"] == summary["episodes"][0]["audio"]
 
 
+@pytest.mark.voice
 def test_a_correction_resynthesises_one_sentence_and_keeps_the_identity(tmp_path):
     out = tmp_path / "out"
     before = build(write_page(tmp_path), out)
@@ -178,6 +181,7 @@ def test_a_correction_resynthesises_one_sentence_and_keeps_the_identity(tmp_path
     assert (correlation / norm).max() > 0.8
 
 
+@pytest.mark.voice
 def test_plan_tells_what_changed_without_touching_anything(tmp_path):
     out = tmp_path / "out"
     build(write_page(tmp_path), out)
@@ -194,6 +198,7 @@ def test_plan_tells_what_changed_without_touching_anything(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == snapshot
 
 
+@pytest.mark.voice
 def test_split_articles_makes_one_episode_per_article(tmp_path):
     out = tmp_path / "out"
     summary = build(write_page(tmp_path), out, "--split", "articles")

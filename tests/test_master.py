@@ -133,6 +133,7 @@ def ebur128(path: Path, start_s: float, seconds: float) -> float:
 # --- the episode: chapters, tags, loudness ----------------------------------------------------
 
 
+@pytest.mark.voice
 def test_chapters_read_back_in_order_covering_the_file(episode):
     audio, _ = episode
     chapters = read_chapters(audio.path)
@@ -151,6 +152,7 @@ def test_chapters_read_back_in_order_covering_the_file(episode):
     assert toc[0].child_element_ids == ["ch0", "ch1", "ch2", "ch3"]
 
 
+@pytest.mark.voice
 def test_mp3_is_speech_cbr_with_a_lame_header_and_exact_size(episode):
     audio, _ = episode
     data = audio.path.read_bytes()
@@ -163,6 +165,7 @@ def test_mp3_is_speech_cbr_with_a_lame_header_and_exact_size(episode):
     assert not [p for p in audio.path.parent.iterdir() if p.name.startswith(".")]  # no temp left
 
 
+@pytest.mark.voice
 def test_tags_name_the_episode_with_a_cover(episode):
     audio, _ = episode
     tags = ID3(audio.path)
@@ -200,11 +203,13 @@ def test_mastering_defaults_are_the_published_targets():
     )
 
 
+@pytest.mark.voice
 def test_loudness_and_true_peak_on_target(episode):
     audio, _ = episode
     assert_on_target(audio.path)
 
 
+@pytest.mark.voice
 def test_stings_are_as_loud_as_the_speech_around_them(episode):
     audio, _ = episode
     script = make_script()
@@ -219,6 +224,7 @@ def test_stings_are_as_loud_as_the_speech_around_them(episode):
         assert abs(sting - speech) <= 3.0, (chapter.id, sting, speech)
 
 
+@pytest.mark.voice
 def test_transcript_and_chapters_json_agree_with_the_chap_frames(episode):
     audio, folder = episode
     chap = read_chapters(audio.path)
@@ -259,6 +265,7 @@ def parse_vtt(text: str) -> list[tuple[int, int, str]]:
     return cues
 
 
+@pytest.mark.voice
 def test_each_segment_is_timed_from_its_clip(episode, voice_clips):
     audio, _ = episode
     _, clips = voice_clips
@@ -271,6 +278,7 @@ def test_each_segment_is_timed_from_its_clip(episode, voice_clips):
         assert np.sqrt(np.mean(during**2)) > 30 * (np.sqrt(np.mean(pause**2)) + 1e-5)
 
 
+@pytest.mark.voice
 def test_the_same_input_gives_the_same_bytes(episode, voice_clips, tmp_path):
     audio, _ = episode
     script, clips = voice_clips
@@ -296,6 +304,7 @@ def test_built_in_stings_are_chimes_that_differ():
     assert spectra[0].argmax() != spectra[1].argmax()  # different notes
 
 
+@pytest.mark.voice
 def test_a_user_sting_file_replaces_the_chime(voice_clips, tmp_path):
     script, clips = voice_clips
     user = tmp_path / "sting.mp3"  # any format: an MP3 tone of 0.8 s at 44.1 kHz
@@ -318,6 +327,7 @@ def test_a_user_sting_file_replaces_the_chime(voice_clips, tmp_path):
     assert audio.segments[0].start_ms - intro.start_ms > 1300  # the edition chime stays
 
 
+@pytest.mark.voice
 def test_a_missing_user_sting_is_a_config_error(voice_clips, tmp_path):
     script, clips = voice_clips
     profile = replace(load_profile(), stings={"edition": tmp_path / "nope.wav", "article": None})
@@ -434,6 +444,7 @@ def test_limiter_holds_the_true_peak_ceiling(tmp_path):
     assert np.abs(loud).max() > 0.5 * 32768  # limited, not just turned down
 
 
+@pytest.mark.voice
 def test_true_peak_meter_reads_a_stream_like_ebur128(episode):
     audio, _ = episode
     raw, _ = run_ffmpeg(["-i", str(audio.path), "-f", "s16le", "-"], what="decode")
@@ -452,6 +463,7 @@ def test_default_cover_is_a_deterministic_square_png():
     assert default_cover("人民日报") != png
 
 
+@pytest.mark.voice
 def test_a_bad_user_cover_is_refused(voice_clips, tmp_path):
     script, clips = voice_clips
     small = tmp_path / "small.png"

@@ -91,6 +91,7 @@ def good_build(tmp_path):
     return tmp_path, out
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("content", "words"),
     [
@@ -118,6 +119,7 @@ def test_a_huge_input_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.voice
 def test_gb18030_input_builds(tmp_path):
     page = write_page(tmp_path, extra="贾殿荣老人凭着高超的手艺致富。", encoding="gb18030")
     result = invoke(*build_args(page, tmp_path / "out"))
@@ -125,6 +127,7 @@ def test_gb18030_input_builds(tmp_path):
     assert_feed_intact(tmp_path / "out")
 
 
+@pytest.mark.voice
 def test_an_invalid_config_is_one_line(good_build):
     folder, out = good_build
     config = folder / "audio-edition.toml"
@@ -154,6 +157,7 @@ def test_an_unwritable_output_directory_is_one_line(tmp_path):
     assert_one_line_error(result, 1, "output directory")
 
 
+@pytest.mark.voice
 def test_a_failing_ffmpeg_keeps_the_previous_episode(good_build):
     folder, out = good_build
     before = assert_feed_intact(out)
@@ -172,6 +176,7 @@ def test_a_failing_ffmpeg_keeps_the_previous_episode(good_build):
     assert not list(out.rglob("*.tmp"))
 
 
+@pytest.mark.voice
 def test_a_second_build_at_the_same_time_exits_clearly(good_build):
     folder, out = good_build
     with open(out / ".lock", "a+") as held:
@@ -180,6 +185,7 @@ def test_a_second_build_at_the_same_time_exits_clearly(good_build):
     assert_one_line_error(result, 1, "another build")
 
 
+@pytest.mark.voice
 def test_a_truncated_clip_in_the_cache_is_made_again(good_build):
     folder, out = good_build
     clip = next((out / ".cache" / "clips").rglob("*.wav"))

@@ -141,6 +141,7 @@ def test_server_refuses_a_missing_directory(tmp_path):
         make_server(tmp_path / "missing")
 
 
+@pytest.mark.subprocess
 def test_serve_command_serves_until_stopped(site):
     out, _, _ = site
     command = [sys.executable, "-m", "audio_edition", "serve", str(out), "--port", "0"]

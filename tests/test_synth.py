@@ -79,6 +79,7 @@ def test_cache_key_covers_identity_and_text():
     assert len(keys) == 3
 
 
+@pytest.mark.voice
 def test_offline_voice_is_deterministic_whatever_the_order_and_workers(tmp_path):
     first = synthesize_all(
         segments(), OfflineEngine(workers=1), ClipCache(tmp_path / "a"), progress=False
@@ -99,6 +100,7 @@ def test_offline_voice_is_deterministic_whatever_the_order_and_workers(tmp_path)
         assert np.abs(audio).max() > 3000, "the clip is (nearly) silent"
 
 
+@pytest.mark.voice
 def test_rebuilding_synthesises_nothing_and_identical_sentences_once(tmp_path):
     cache = ClipCache(tmp_path)
     texts = (SENTENCES[0], SENTENCES[0])
@@ -109,6 +111,7 @@ def test_rebuilding_synthesises_nothing_and_identical_sentences_once(tmp_path):
     assert (again.synthesized, again.reused) == (0, 1)
 
 
+@pytest.mark.voice
 def test_prosody_changes_the_sound_and_the_cache_key(tmp_path):
     faster = Voice(engine="offline", name="baker", rate=30)
     report = synthesize_all(
