@@ -483,11 +483,27 @@ def test_a_user_cover_is_embedded(tmp_path):
     assert ID3(audio.path).getall("APIC")[0].data == cover.read_bytes()
 
 
-def test_settings_are_validated():
-    with pytest.raises(ConfigError, match="bitrate 44"):
+@pytest.mark.parametrize(
+    ("name", "inside", "outside", "message"),
+    [  # the documented ranges, each bound accepted and the value just past it refused
+        ("target_lufs", (-36.0, -6.0), (-36.1, -5.9), "target loudness"),
+        ("true_peak_db", (-9.0, 0.0), (-9.1, 0.1), "true peak ceiling"),
+        ("tolerance_lu", (0.1, 2.0), (0.09, 2.1), "loudness tolerance"),
+        ("sting_gap_ms", (0, 5000), (-1, 5001), "sting gap"),
+    ],
+)
+def test_settings_are_validated(name, inside, outside, message):
+    for value in inside:
+        assert getattr(MasterSettings(**{name: value}), name) == value
+    for value in outside:
+        with pytest.raises(ConfigError, match=f"^{message} {value} "):
+            MasterSettings(**{name: value})
+
+
+def test_the_bitrate_is_one_of_mpeg2s():
+    assert MasterSettings(bitrate_kbps=8).bitrate_kbps == 8
+    with pytest.raises(ConfigError, match="^bitrate 44 kb/s .* 8, 16, 24, 32, 40, 48, 56, 64,"):
         MasterSettings(bitrate_kbps=44)
-    with pytest.raises(ConfigError, match="true peak"):
-        MasterSettings(true_peak_db=1.0)
 
 
 def test_ffmpeg_failure_carries_its_stderr():

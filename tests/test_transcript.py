@@ -119,3 +119,47 @@ def test_chapters_json(tmp_path):
         ],
     }
     assert not [p for p in tmp_path.iterdir() if p.name != "c.json"]  # no temp file left
+    assert (tmp_path / "c.json").read_text("utf-8") == (  # readable: indented, not \u-escaped
+        '{\n  "version": "1.2.0",\n  "chapters": [\n    {\n      "startTime": 0.0,\n'
+        '      "endTime": 5.338,\n      "title": "本期导读"\n    },\n    {\n'
+        '      "startTime": 5.338,\n      "endTime": 10.0,\n      "title": "党建引领",\n'
+        '      "url": "https://example.com/a1"\n    }\n  ]\n}\n'
+    )
+
+
+# --- exact captions, worked out by hand from the rules in transcript.py's docstring -------------
+
+
+def test_widths_count_full_width_as_one_and_the_rest_as_half():
+    assert width("中文") == 2.0 and width("ab") == 1.0 and width("，、") == 2.0
+    assert width("１２Ａ") == 3.0  # full-width digits and letters are full width
+    assert width("") == 0.0
+
+
+def test_a_line_holds_exactly_line_width_characters():
+    assert wrap("丙" * 27) == ["丙" * 22, "丙" * 5]
+    assert wrap("丙" * 22) == ["丙" * 22]
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        (
+            "一二三四五六七八九十" * 3,
+            [["一二三四五六七八九十一二三四五", "六七八九十一二三四五六七八九十"]],
+        ),
+        ("甲" * 19 + "，" + "乙" * 15, [["甲" * 19 + "，", "乙" * 15]]),  # after the comma
+        # 50 > one cue (2 x 22): two cues of 25, and 25 > 22: each in two even lines
+        ("戊" * 50, [["戊" * 13, "戊" * 12], ["戊" * 13, "戊" * 12]]),
+    ],
+    ids=["even-lines", "after-punctuation", "two-cues"],
+)
+def test_cues_by_hand(text, cues):
+    assert cue_lines(text) == cues
+
+
+def test_a_two_line_cue_in_the_document():
+    segment = SegmentTiming(0, 0, 0, 3_000, "body", "丁" * 30)
+    assert vtt_text((segment,)) == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:03.000\n" + "丁" * 15 + "\n" + "丁" * 15 + "\n"
+    )
