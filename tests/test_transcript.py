@@ -11,6 +11,8 @@ from audio_edition.model import ChapterTiming, MasteredAudio, SegmentTiming
 from audio_edition.publish.chapters import write_chapters_json
 from audio_edition.publish.transcript import (
     LINE_WIDTH,
+    _atom_width,
+    _balanced,
     cue_lines,
     segment_cues,
     timestamp,
@@ -25,6 +27,13 @@ LONG = (
     "她就是来自赤峰市巴林左旗的贾殿荣老人。半年来，她制作的工艺扫帚在快手上销量达到1500余件，"
     "累计收益3万余元。"
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Each test computes its widths and wrappings itself, not from an earlier test's cache."""
+    _atom_width.cache_clear()
+    _balanced.cache_clear()
 
 
 def audio(segments=(), chapters=()) -> MasteredAudio:
