@@ -14,6 +14,7 @@ from audio_edition.cli import cli
 from audio_edition.config import (
     PublicationConfig,
     edition_identity,
+    image_size,
     load_config,
     podcast_guid,
     starter_config_text,
@@ -212,3 +213,81 @@ def test_init_and_serve_have_help_with_an_example():
     for command in ("init", "serve"):
         result = CliRunner().invoke(cli, [command, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def png_header(width: int, height: int) -> bytes:
+    """The first 24 bytes of a PNG: signature, IHDR length and type, width, height (PNG spec)."""
+    signature = b"\x89PNG\r\n\x1a\n"
+    return (
+        signature + b"\x00\x00\x00\x0dIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    )
+
+
+def ffmpeg_image(path: Path, width: int, height: int, *options: str) -> Path:
+    """A real JPEG or PNG of the given size, drawn by ffmpeg."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi"]
+        + ["-i", f"color=c=red:s={width}x{height}", "-frames:v", "1", *options, "-y", str(path)],
+        check=True,
+    )
+    return path
+
+
+def test_image_sizes_of_real_files(tmp_path):
+    assert image_size(ffmpeg_image(tmp_path / "a.jpg", 1400, 1400)) == (1400, 1400)
+    assert image_size(ffmpeg_image(tmp_path / "b.jpg", 1600, 1200)) == (1600, 1200)
+    assert image_size(ffmpeg_image(tmp_path / "c.png", 300, 200)) == (300, 200)
+    jpeg = (tmp_path / "b.jpg").read_bytes()
+    for name, data in {
+        "truncated": jpeg[:30],  # no start-of-frame yet
+        "not-a-marker": jpeg[:2] + b"\x00" + jpeg[3:],
+        "png-without-ihdr": b"\x89PNG\r\n\x1a\n" + b"\x00" * 16,
+        "gif": b"GIF89a" + b"\x00" * 30,
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        assert image_size(tmp_path / name) is None, name
+
+
+@pytest.mark.parametrize(
+    ("size", "accepted"), [(1400, True), (3000, True), (1399, False), (3001, False)]
+)
+def test_artwork_sizes_at_apples_bounds(tmp_path, size, accepted):
+    cover = tmp_path / "cover.png"
+    cover.write_bytes(png_header(size, size) + b"\x08\x02")
+    if accepted:
+        assert PublicationConfig(artwork=cover).artwork == cover
+    else:
+        with pytest.raises(ConfigError, match=f"cover.png is {size}x{size}; Apple needs"):
+            PublicationConfig(artwork=cover)
+
+
+def test_artwork_of_exactly_ten_megabytes_is_accepted_and_larger_refused(tmp_path):
+    cover = tmp_path / "cover.png"
+    with open(cover, "wb") as f:
+        f.write(png_header(1400, 1400))
+        f.truncate(10 * 1024 * 1024)
+    assert PublicationConfig(artwork=cover).artwork == cover
+    with open(cover, "ab") as f:
+        f.write(b"\x00")
+    with pytest.raises(ConfigError, match="^config key 'artwork': cover.png is larger than 10 MB$"):
+        PublicationConfig(artwork=cover)
+    with pytest.raises(ConfigError, match=f"no such file '{tmp_path / 'gone.png'}'"):
+        PublicationConfig(artwork=tmp_path / "gone.png")
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    path = write(tmp_path / "c.toml", "title = \n")
+    with pytest.raises(ConfigError, match=f"^config file '{path}' is not valid TOML: "):
+        load_config(path)
+    with pytest.raises(ConfigError, match=f"^config file '{tmp_path / 'nope.toml'}' does not"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match=f"^cannot read config file '{tmp_path}': "):
+        load_config(tmp_path)  # a directory
+    with pytest.raises(ConfigError, match=r"\(known: artwork, author, base_url, category, "):
+        load_config(write(tmp_path / "c.toml", 'titel = "typo"\n'))
+    with pytest.raises(ConfigError, match="^config key 'artwork' must be a file path$"):
+        load_config(write(tmp_path / "c.toml", "artwork = 3\n"))
