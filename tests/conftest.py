@@ -326,6 +326,7 @@ class ToneEngine:
         self.unreachable = unreachable  # check_voices fails as if the service were down
         self.seconds = seconds
         self.attempts: Counter[str] = Counter()
+        self.voices: set = set()  # the voices it was asked to speak with
         self.in_flight = self.max_in_flight = 0
         self.closed = False
 
@@ -347,6 +348,7 @@ class ToneEngine:
         from audio_edition.synth.cache import write_wav
 
         self.attempts[text] += 1
+        self.voices.add(voice)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

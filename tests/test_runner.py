@@ -147,3 +147,47 @@ def test_a_clip_that_stays_implausible_is_kept_and_reported_suspect(tmp_path):
 def plausible(spoken: str, frames: int, sample_rate: int) -> bool:
     """The check the tests above use: at least one second of audio."""
     return frames >= sample_rate
+
+
+@pytest.mark.parametrize(
+    ("fields", "valid"),
+    [
+        ({"attempts": 1}, True),
+        ({"attempts": 0}, False),
+        ({"base_delay_s": 0.0}, True),
+        ({"base_delay_s": -0.1}, False),
+        ({"timeout_s": 0.0}, False),
+        ({"timeout_s": 0.001}, True),
+        ({"unreachable_limit": 1}, True),
+        ({"unreachable_limit": 0}, False),
+    ],
+)
+def test_retry_policy_bounds(fields, valid):
+    if valid:
+        RetryPolicy(**fields)
+    else:
+        with pytest.raises(ValueError, match=r"^(attempts >= 1, base_delay_s|unreachable_limit)"):
+            RetryPolicy(**fields)
+
+
+def test_backoff_doubles_up_to_its_cap(monkeypatch):
+    monkeypatch.setattr("random.uniform", lambda low, high: (low, high))
+    policy = RetryPolicy(base_delay_s=0.5, max_delay_s=20.0)
+    assert [policy.delay(n)[1] for n in (1, 2, 3, 4, 6, 7)] == [0.5, 1.0, 2.0, 4.0, 16.0, 20.0]
+    assert policy.delay(1)[0] == 0  # full jitter: anywhere from no wait
+
+
+def test_retries_wait_the_backoff_of_their_number(tmp_path, monkeypatch):
+    waited = []
+    monkeypatch.setattr(RetryPolicy, "delay", lambda self, retry: waited.append(retry) or 0.0)
+    engine = ToneEngine(failures=lambda t, a: TransientSynthesisError("x") if a <= 2 else None)
+    synthesize_all(segments(TEXTS[:1]), engine, ClipCache(tmp_path), policy=FAST)
+    assert waited == [1, 2] and engine.voices == {VOICE}
+
+
+def test_exactly_the_limit_of_connection_failures_stops_the_run(tmp_path):
+    down = ToneEngine(failures=lambda t, a: UnreachableError("refused"), concurrency=1)
+    policy = RetryPolicy(base_delay_s=0.0, unreachable_limit=3)
+    with pytest.raises(SynthesisError, match="^refused; the 0 clips already made"):
+        synthesize_all(segments(), down, ClipCache(tmp_path), policy=policy)
+    assert sum(down.attempts.values()) == 3

@@ -20,7 +20,7 @@ from audio_edition.text.normalize import (
     read_cardinal,
 )
 from audio_edition.text.sentences import cut_sentence, split_sentences
-from audio_edition.text.words import base_tokenizer, cut
+from audio_edition.text.words import base_tokenizer, cut, tokenizer_with
 
 # (as printed, as the offline voice must be given it): the first block is from the sample page.
 NORMALISATION_CASES = [
@@ -344,6 +344,18 @@ def test_no_cut_inside_a_word_a_reader_sees(sentence: str, max_len: int) -> None
 )
 def test_a_regional_word_is_not_cut() -> None:
     assert cut_sentence("全市共有2059个嘎查村党组织参与，覆盖率达到98.5%以上", 12) == [
+        "全市共有2059个",
+        "嘎查村党组织参与，",
+        "覆盖率达到98.5%以上",
+    ]
+
+
+def test_a_tokenizer_that_knows_the_word_keeps_it_whole() -> None:
+    """What the xfail above needs: the cutter segments with the tokenizer it is given."""
+    tokenizer = tokenizer_with(["嘎查村"])
+    assert cut_sentence(
+        "全市共有2059个嘎查村党组织参与，覆盖率达到98.5%以上", 12, len, tokenizer
+    ) == [
         "全市共有2059个",
         "嘎查村党组织参与，",
         "覆盖率达到98.5%以上",
