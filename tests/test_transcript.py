@@ -172,3 +172,16 @@ def test_a_two_line_cue_in_the_document():
     assert vtt_text((segment,)) == (
         "WEBVTT\n\n00:00:00.000 --> 00:00:03.000\n" + "丁" * 15 + "\n" + "丁" * 15 + "\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [  # worked by hand: 22 full-width characters a line, breaking after punctuation near the end
+        ("甲" * 20 + "，" + "乙" * 5, ["甲" * 20 + "，", "乙" * 5]),
+        ("甲" * 21 + "“乙乙”", ["甲" * 21, "“乙乙”"]),  # an opening quote never ends a line
+        ("甲" * 18 + "， " + "乙" * 5, ["甲" * 18 + "，", "乙" * 5]),  # no space starts a line
+    ],
+    ids=["after-the-comma", "opening-quote-moves-on", "space-dropped"],
+)
+def test_line_breaks_by_hand(text, lines):
+    assert wrap(text) == lines
