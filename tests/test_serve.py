@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import http.client
 import inspect
 import os
@@ -71,6 +72,8 @@ def test_serves_pages_with_their_content_types(site):
         assert status == 200, path
         assert headers["Content-Type"] == content_type, path
         assert headers["Accept-Ranges"] == "bytes"
+        assert headers["Cache-Control"] == "no-cache"  # a corrected feed or page is refetched
+        assert email.utils.parsedate_to_datetime(headers["Last-Modified"]).year >= 2024
         assert int(headers["Content-Length"]) == len(body)
     assert request(base, "/")[2] == (out / "index.html").read_bytes()
     status, headers, _ = request(base, "/episodes/" + episode.edition_key)
