@@ -282,3 +282,21 @@ def test_a_clip_that_stays_implausible_is_retried_then_reported_suspect(tmp_path
     assert summary["suspect"] == [bad] and summary["retried"] == 4
     assert engine.attempts[bad] == 5 and others
     assert all(engine.attempts[text] == 1 for text in others)
+
+
+def test_the_configured_cover_is_in_the_mp3_and_the_stages_are_timed(tmp_path):
+    from mutagen.id3 import ID3
+
+    from audio_edition.master.cover import default_cover
+
+    cover = tmp_path / "cover.png"
+    cover.write_bytes(default_cover("另一份报纸"))  # a valid 1400 px PNG, not this paper's cover
+    config = tmp_path / "audio-edition.toml"
+    config.write_text('artwork = "cover.png"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    code, output = tone_build(write_build_page(tmp_path), out, "--config", str(config))
+    assert code == 0, output
+    summary = json.loads(output)
+    assert set(summary["timings"]) == {"ingest", "script", "synth", "master", "publish"}
+    (apic,) = ID3(out / summary["episodes"][0]["audio"]).getall("APIC")
+    assert apic.data == cover.read_bytes()

@@ -242,6 +242,9 @@ def test_image_sizes_of_real_files(tmp_path):
     assert image_size(ffmpeg_image(tmp_path / "b.jpg", 1600, 1200)) == (1600, 1200)
     assert image_size(ffmpeg_image(tmp_path / "c.png", 300, 200)) == (300, 200)
     jpeg = (tmp_path / "b.jpg").read_bytes()
+    exif = b"\xff\xe1" + (2 + 300).to_bytes(2, "big") + b"Exif\x00\x00" + b"\x00" * 294
+    (tmp_path / "camera.jpg").write_bytes(jpeg[:2] + exif + jpeg[2:])  # a segment over 255 bytes
+    assert image_size(tmp_path / "camera.jpg") == (1600, 1200)
     for name, data in {
         "truncated": jpeg[:30],  # no start-of-frame yet
         "not-a-marker": jpeg[:2] + b"\x00" + jpeg[3:],

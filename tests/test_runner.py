@@ -191,3 +191,16 @@ def test_exactly_the_limit_of_connection_failures_stops_the_run(tmp_path):
     with pytest.raises(SynthesisError, match="^refused; the 0 clips already made"):
         synthesize_all(segments(), down, ClipCache(tmp_path), policy=policy)
     assert sum(down.attempts.values()) == 3
+
+
+def test_the_last_error_of_a_clip_is_named(tmp_path):
+    class Silent(ToneEngine):
+        async def synthesize(self, text, voice, dest):
+            self.attempts[text] += 1  # writes nothing: no valid audio
+
+    once = RetryPolicy(attempts=1, timeout_s=1)
+    with pytest.raises(SynthesisError, match=r"\(silent failed 1 times on .*: the engine wrote no"):
+        synthesize_all(segments(TEXTS[:1]), Silent(name="silent"), ClipCache(tmp_path), policy=once)
+    hang = ToneEngine(name="slow", failures=lambda t, a: HANG)
+    with pytest.raises(SynthesisError, match=r"\(slow failed 1 times on .*: no answer within 1 s"):
+        synthesize_all(segments(TEXTS[:1]), hang, ClipCache(tmp_path), policy=once)
