@@ -236,6 +236,10 @@ def test_file_names_are_versioned_by_the_audio_content(tmp_path):
     assert record["transcript_file"] == f"episodes/2026-11-29/transcript-{version}.vtt"
     assert record["chapters_file"] == f"episodes/2026-11-29/chapters-{version}.json"
     assert json.loads(output)["episodes"][0]["audio"] == record["audio_file"]
+    assert json.loads(output)["episodes"][0]["bytes"] == record["audio_size"] == mp3.stat().st_size
+    assert dt.datetime.fromisoformat(record["built_at"]).tzinfo is not None
+    chapters = {"本期导读", "小小扫帚苗 致富大产业", "做在田间 让农民甜在心头", "结束语"}
+    assert set(record["extra"]["sentences"]) == chapters  # what `plan` compares with
     files = feed_files(out)
     assert f"{BUILD_BASE_URL}/episodes/2026-11-29/2026-11-29-{version}.mp3" in files
 
@@ -254,11 +258,12 @@ def test_the_guid_is_the_worked_example_and_survives_a_move(tmp_path):
     assert json.loads(output)["episodes"][0]["guid"] == first
     mirror = "https://mirror.example.net/audio"
     page = write_build_page(tmp_path, extra="新建加工厂四十家。")
-    code, output = tone_build(page, out, "--base-url", mirror)
+    code, output = tone_build(page, out, "--base-url", mirror, "--note", "更正：加工厂数量。")
     assert code == 0, output
     assert json.loads(output)["episodes"][0]["guid"] == first
     item = feedparser.parse((out / "feed.xml").read_bytes()).entries[0]
     assert item.id == first and item.enclosures[0].href.startswith(mirror + "/episodes/")
+    assert "更正说明：更正：加工厂数量。" in item.description  # the editor's note
     code, output = tone_build(page, tmp_path / "elsewhere", "--base-url", mirror)
     assert code == 0, output
     assert json.loads(output)["episodes"][0]["guid"] == moved

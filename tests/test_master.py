@@ -428,6 +428,19 @@ def test_numpy_loudness_agrees_with_ebur128(tmp_path):
     assert abs(ours - measure_file(clip.path).integrated_lufs) <= 0.1
 
 
+def test_numpy_loudness_agrees_with_ebur128_on_broadband_noise(tmp_path):
+    """White noise has energy where the K-weighting shelf lifts it (above ~1.7 kHz)."""
+    _k_spectrum.cache_clear()
+    noise = np.random.default_rng(3).normal(0, 0.1, SAMPLE_RATE * 5)
+    path = tmp_path / "noise.wav"
+    write_wav(path, noise, SAMPLE_RATE)
+    with wave.open(str(path)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), "<i2") / 32768.0
+    assert (
+        abs(integrated_loudness(samples, SAMPLE_RATE) - measure_file(path).integrated_lufs) <= 0.1
+    )
+
+
 def test_limiter_holds_the_true_peak_ceiling(tmp_path):
     rng = np.random.default_rng(7)
     t = np.arange(SAMPLE_RATE * 4) / SAMPLE_RATE
