@@ -410,3 +410,152 @@ def sample_talking_book(page: Path, mp3: Path):
         description="视点",
     )
     return talking_book(script, audio, meta), script
+
+
+# --- a fast engine and a fast build (issue 12): the commit sequence without the real voice ---
+
+
+class ToneEngine:
+    """An engine that writes a real tone per utterance: `seconds(text)` long (a float or a
+    function of the text) after `delay_s`. `failures(text, attempt)` returns an exception to
+    raise on that attempt, HANG (never answer), or None. It counts attempts per text."""
+
+    HANG = "hang"
+
+    def __init__(
+        self,
+        name="tone",
+        failures=None,
+        delay_s=0.01,
+        concurrency=4,
+        unreachable=False,
+        seconds=0.2,
+    ):
+        from collections import Counter
+
+        self.name = name
+        self.default_concurrency = concurrency
+        self.failures = failures or (lambda text, attempt: None)
+        self.delay_s = delay_s
+        self.unreachable = unreachable  # check_voices fails as if the service were down
+        self.seconds = seconds
+        self.attempts: Counter[str] = Counter()
+        self.voices: set = set()  # the voices it was asked to speak with
+        self.in_flight = self.max_in_flight = 0
+        self.closed = False
+
+    def identity(self, voice) -> str:
+        return f"{self.name}/{voice.name}/{voice.rate}/{voice.pitch}"
+
+    def check_voices(self, voices) -> None:
+        from audio_edition.synth.runner import UnreachableError
+
+        if self.unreachable:
+            raise UnreachableError("cannot reach the tone service")
+
+    async def synthesize(self, text: str, voice, dest: Path) -> None:
+        import asyncio
+
+        import numpy as np
+
+        from audio_edition.synth import SAMPLE_RATE
+        from audio_edition.synth.cache import write_wav
+
+        self.attempts[text] += 1
+        self.voices.add(voice)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay_s)
+            error = self.failures(text, self.attempts[text])
+            if error == self.HANG:
+                await asyncio.sleep(60)
+            elif error is not None:
+                raise error
+            seconds = self.seconds(text) if callable(self.seconds) else self.seconds
+            t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+            write_wav(dest, 0.3 * np.sin(2 * np.pi * 220 * t), SAMPLE_RATE)
+        finally:
+            self.in_flight -= 1
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def speech_pace(text: str) -> float:
+    """Seconds a clip of `text` lasts at a newsreader's 5 characters a second."""
+    return max(0.4, len(text) / 5)
+
+
+BUILD_DATE = "2026-11-29"
+BUILD_BASE_URL = "https://news.example.org/audio"
+BUILD_PAGE = """# 小小扫帚苗 致富大产业
+
+□本报记者 白丹
+
+巴林左旗是全国最大的扫帚苗交易市场。{extra}
+
+# 做在田间 让农民甜在心头
+
+“面对面地为我们农民服务，感觉特别贴心。”前来取经的农民们不由得发出感叹。
+"""
+
+
+def write_build_page(folder: Path, extra: str = "") -> Path:
+    """A two-article Markdown page; `extra` is appended to the first article's paragraph."""
+    page = folder / "page.md"
+    page.write_text(BUILD_PAGE.format(extra=extra), encoding="utf-8")
+    return page
+
+
+def tone_build(page: Path, out: Path, *extra: str, engine: ToneEngine | None = None):
+    """`audio-edition build --json` in this process with the tone engine instead of the voice;
+    returns (exit code, output). Used where the commit sequence, not the voice, is tested."""
+    from unittest import mock
+
+    from click.testing import CliRunner
+
+    from audio_edition.cli import cli
+
+    engine = engine or ToneEngine(seconds=speech_pace)
+    args = ["build", str(page), "-o", str(out), "--date", BUILD_DATE, "--json"]
+    if "--base-url" not in extra:
+        args += ["--base-url", BUILD_BASE_URL]
+    with mock.patch("audio_edition.build.pipeline.create_engine", lambda name: engine):
+        result = CliRunner().invoke(cli, [*args, *extra])
+    return result.exit_code, result.output
+
+
+def feed_files(out: Path, base_url: str = BUILD_BASE_URL) -> dict[str, Path]:
+    """Every URL the feed names (artwork, and per item its audio, transcript, chapters and page)
+    mapped to its file in OUT; asserts that each exists and that the enclosure's length is the
+    audio's size, and that each page's own links (audio, transcript, chapters) resolve."""
+    import lxml.etree
+    import lxml.html
+
+    root = lxml.etree.fromstring((out / "feed.xml").read_bytes())
+    channel = root.find("channel")
+    urls = [channel.find("itunes:image", FEED_NS).get("href")]
+    for item in channel.findall("item"):
+        enclosure = item.find("enclosure")
+        urls += [
+            enclosure.get("url"),
+            item.find("podcast:transcript", FEED_NS).get("url"),
+            item.find("podcast:chapters", FEED_NS).get("url"),
+            item.findtext("link"),
+        ]
+    files = {}
+    for url in urls:
+        assert url.startswith(base_url + "/"), url
+        path = out / url.removeprefix(base_url + "/")
+        assert path.is_file(), f"the feed names {url}, which does not exist"
+        files[url] = path
+    for item in channel.findall("item"):
+        enclosure = item.find("enclosure")
+        assert files[enclosure.get("url")].stat().st_size == int(enclosure.get("length"))
+        page = files[item.findtext("link")]
+        html = lxml.html.fromstring(page.read_bytes())
+        for link in html.xpath("//audio/@src | //section[@class='files']//a/@href"):
+            target = (page.parent / link.split("#")[0]).resolve()
+            assert target.is_file(), f"{page} links to {link}, which does not exist"
+    return files

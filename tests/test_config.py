@@ -14,6 +14,7 @@ from audio_edition.cli import cli
 from audio_edition.config import (
     PublicationConfig,
     edition_identity,
+    image_size,
     load_config,
     podcast_guid,
     starter_config_text,
@@ -127,6 +128,40 @@ def test_configured_guid_wins_over_the_derived_one():
     config = PublicationConfig(base_url="https://new.example.org", guid=guid)
     assert config.feed_guid == guid
     assert PublicationConfig().feed_guid == podcast_guid("http://127.0.0.1:8000/feed.xml")
+
+
+# Worked examples of edition identities, computed by hand from the documented inputs:
+# an edition's guid is uuid.uuid5(uuid.UUID(<the feed's podcast:guid>),
+# "<publication>|<date>|<pages joined by +>"), e.g.
+# uuid.uuid5(uuid.UUID("917393e3-1b1e-5cef-ace4-edaa54e1f810"), "赤峰日报|2026-11-29|").
+PINNED_FEED_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"  # the namespace's own example
+PINNED_EDITIONS = [
+    (("赤峰日报", ()), "2026-11-29", "e6427b59-9aea-5963-907b-f9858205c8a0"),
+    (("赤峰日报", ("3",)), "2026-11-29-p3", "9edc8954-f35d-545a-96f3-533c266ff484"),
+    (("赤峰日报", ("A3", "A4")), "2026-11-29-pa3-a4", "31d1caf8-d82f-5679-b25e-7ce8b362601a"),
+    # non-ASCII pages: the first 8 hex digits of uuid.uuid5(uuid.NAMESPACE_URL, "第三版")
+    (("赤峰日报", ("第三版",)), "2026-11-29-pd98a5d41", None),
+]
+
+
+@pytest.mark.parametrize(("edition", "key", "guid"), PINNED_EDITIONS)
+def test_edition_identity_matches_the_worked_examples(edition, key, guid):
+    publication, pages = edition
+    config = PublicationConfig(guid=PINNED_FEED_GUID)
+    info = EditionInfo(publication, DAY, "任何标题", pages=pages)
+    found_key, found_guid = edition_identity(config, info)
+    assert found_key == key
+    if guid is not None:
+        assert found_guid == guid
+
+
+def test_a_derived_feed_guid_gives_the_worked_example_edition_guid():
+    # podcast:guid of https://news.example.org/audio/feed.xml is
+    # uuid5(ead4c236-bf58-58c6-a2c6-a6b28d128cb6, "news.example.org/audio/feed.xml")
+    config = PublicationConfig(base_url="https://news.example.org/audio")
+    assert config.feed_guid == "df8f7f60-d31c-53cc-b621-bf34ed488514"
+    info = EditionInfo(" 本报 ", DAY, "x")  # the publication's name is taken stripped
+    assert edition_identity(config, info) == ("2026-11-29", "0f5364f5-ef9f-505e-a7db-2ea6d52fcc69")
 
 
 def test_edition_identity_is_stable_and_distinct():
@@ -244,3 +279,84 @@ def test_a_missing_profile_or_lexicon_in_the_config_is_one_line(tmp_path):
         assert result.exit_code == 2
         assert "nowhere.toml does not exist" in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def png_header(width: int, height: int) -> bytes:
+    """The first 24 bytes of a PNG: signature, IHDR length and type, width, height (PNG spec)."""
+    signature = b"\x89PNG\r\n\x1a\n"
+    return (
+        signature + b"\x00\x00\x00\x0dIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    )
+
+
+def ffmpeg_image(path: Path, width: int, height: int, *options: str) -> Path:
+    """A real JPEG or PNG of the given size, drawn by ffmpeg."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi"]
+        + ["-i", f"color=c=red:s={width}x{height}", "-frames:v", "1", *options, "-y", str(path)],
+        check=True,
+    )
+    return path
+
+
+def test_image_sizes_of_real_files(tmp_path):
+    assert image_size(ffmpeg_image(tmp_path / "a.jpg", 1400, 1400)) == (1400, 1400)
+    assert image_size(ffmpeg_image(tmp_path / "b.jpg", 1600, 1200)) == (1600, 1200)
+    assert image_size(ffmpeg_image(tmp_path / "c.png", 300, 200)) == (300, 200)
+    jpeg = (tmp_path / "b.jpg").read_bytes()
+    exif = b"\xff\xe1" + (2 + 300).to_bytes(2, "big") + b"Exif\x00\x00" + b"\x00" * 294
+    (tmp_path / "camera.jpg").write_bytes(jpeg[:2] + exif + jpeg[2:])  # a segment over 255 bytes
+    assert image_size(tmp_path / "camera.jpg") == (1600, 1200)
+    for name, data in {
+        "truncated": jpeg[:30],  # no start-of-frame yet
+        "not-a-marker": jpeg[:2] + b"\x00" + jpeg[3:],
+        "png-without-ihdr": b"\x89PNG\r\n\x1a\n" + b"\x00" * 16,
+        "gif": b"GIF89a" + b"\x00" * 30,
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        assert image_size(tmp_path / name) is None, name
+
+
+@pytest.mark.parametrize(
+    ("size", "accepted"), [(1400, True), (3000, True), (1399, False), (3001, False)]
+)
+def test_artwork_sizes_at_apples_bounds(tmp_path, size, accepted):
+    cover = tmp_path / "cover.png"
+    cover.write_bytes(png_header(size, size) + b"\x08\x02")
+    if accepted:
+        assert PublicationConfig(artwork=cover).artwork == cover
+    else:
+        with pytest.raises(ConfigError, match=f"cover.png is {size}x{size}; Apple needs"):
+            PublicationConfig(artwork=cover)
+
+
+def test_artwork_of_exactly_ten_megabytes_is_accepted_and_larger_refused(tmp_path):
+    cover = tmp_path / "cover.png"
+    with open(cover, "wb") as f:
+        f.write(png_header(1400, 1400))
+        f.truncate(10 * 1024 * 1024)
+    assert PublicationConfig(artwork=cover).artwork == cover
+    with open(cover, "ab") as f:
+        f.write(b"\x00")
+    with pytest.raises(ConfigError, match="^config key 'artwork': cover.png is larger than 10 MB$"):
+        PublicationConfig(artwork=cover)
+    with pytest.raises(ConfigError, match=f"no such file '{tmp_path / 'gone.png'}'"):
+        PublicationConfig(artwork=tmp_path / "gone.png")
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    path = write(tmp_path / "c.toml", "title = \n")
+    with pytest.raises(ConfigError, match=f"^config file '{path}' is not valid TOML: "):
+        load_config(path)
+    with pytest.raises(ConfigError, match=f"^config file '{tmp_path / 'nope.toml'}' does not"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match=f"^cannot read config file '{tmp_path}': "):
+        load_config(tmp_path)  # a directory
+    with pytest.raises(ConfigError, match=r"\(known: artwork, author, base_url, category, "):
+        load_config(write(tmp_path / "c.toml", 'titel = "typo"\n'))
+    with pytest.raises(ConfigError, match="^config key 'artwork' must be a file path$"):
+        load_config(write(tmp_path / "c.toml", "artwork = 3\n"))

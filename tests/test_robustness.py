@@ -1,15 +1,18 @@
 """Fault injection: bad input, bad config, broken tools, concurrent and killed builds.
 
 Every failure must be one clear line with a non-zero exit, and must leave the previous good
-output intact; the next build must complete.
+output intact; the next build must complete. The commit sequence of a build is broken at each
+of its steps in turn: a step raising in this process, and a real SIGKILL of a build process
+stopped at a chosen point (tests/crashpoint.py), synchronised by a marker file it writes there.
 """
 
 from __future__ import annotations
 
 import fcntl
+import importlib
 import json
 import os
-import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +22,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner
+from conftest import BUILD_BASE_URL, BUILD_DATE, feed_files, tone_build, write_build_page
 
 from audio_edition.cli import cli
 
@@ -30,7 +34,6 @@ PAGE = """# 小小扫帚苗 致富大产业
 
 巴林左旗是全国最大的扫帚苗交易市场。{extra}
 """
-KILLED_BUILDS = 10
 BUILD_TIMEOUT_S = 120
 
 
@@ -88,6 +91,7 @@ def good_build(tmp_path):
     return tmp_path, out
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("content", "words"),
     [
@@ -115,6 +119,7 @@ def test_a_huge_input_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.voice
 def test_gb18030_input_builds(tmp_path):
     page = write_page(tmp_path, extra="贾殿荣老人凭着高超的手艺致富。", encoding="gb18030")
     result = invoke(*build_args(page, tmp_path / "out"))
@@ -122,6 +127,7 @@ def test_gb18030_input_builds(tmp_path):
     assert_feed_intact(tmp_path / "out")
 
 
+@pytest.mark.voice
 def test_an_invalid_config_is_one_line(good_build):
     folder, out = good_build
     config = folder / "audio-edition.toml"
@@ -151,6 +157,7 @@ def test_an_unwritable_output_directory_is_one_line(tmp_path):
     assert_one_line_error(result, 1, "output directory")
 
 
+@pytest.mark.voice
 def test_a_failing_ffmpeg_keeps_the_previous_episode(good_build):
     folder, out = good_build
     before = assert_feed_intact(out)
@@ -169,6 +176,7 @@ def test_a_failing_ffmpeg_keeps_the_previous_episode(good_build):
     assert not list(out.rglob("*.tmp"))
 
 
+@pytest.mark.voice
 def test_a_second_build_at_the_same_time_exits_clearly(good_build):
     folder, out = good_build
     with open(out / ".lock", "a+") as held:
@@ -177,6 +185,7 @@ def test_a_second_build_at_the_same_time_exits_clearly(good_build):
     assert_one_line_error(result, 1, "another build")
 
 
+@pytest.mark.voice
 def test_a_truncated_clip_in_the_cache_is_made_again(good_build):
     folder, out = good_build
     clip = next((out / ".cache" / "clips").rglob("*.wav"))
@@ -187,29 +196,129 @@ def test_a_truncated_clip_in_the_cache_is_made_again(good_build):
     assert_feed_intact(out)
 
 
-def test_builds_killed_at_random_moments_leave_the_previous_feed_intact(good_build):
-    folder, out = good_build
-    started = time.monotonic()
-    full = run_build(write_page(folder, extra="计时用的一句话。"), out)
-    assert full.wait(timeout=BUILD_TIMEOUT_S) == 0, full.stderr.read().decode()
-    duration = time.monotonic() - started
-    rng = random.Random(20261129)
-    for round_ in range(KILLED_BUILDS):
-        previous_feed = (out / "feed.xml").read_bytes()
-        previous = assert_feed_intact(out)
-        page = write_page(folder, extra=f"第{round_ + 1}次更正的句子，带动了{round_ + 2}个村。")
-        victim = run_build(page, out)
-        time.sleep(rng.uniform(0.05, 0.95) * duration)
+# --- the commit sequence, broken at each step ------------------------------------------------
+
+CRASHPOINT = Path(__file__).parent / "crashpoint.py"
+MARKER_TIMEOUT_S = 120  # for a killed build to reach its point on a loaded machine
+CORRECTION = "新建加工厂四十家。"  # what the broken build adds to the page: new audio, new version
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """An output directory holding one good build (made with the tone engine); copy it."""
+    folder = tmp_path_factory.mktemp("published")
+    code, output = tone_build(write_build_page(folder), folder / "out")
+    assert code == 0, output
+    return folder / "out"
+
+
+def snapshot(out: Path) -> dict[Path, bytes]:
+    """The feed, and every file it names other than the (unversioned) episode page."""
+    files = feed_files(out)
+    pages = {p for url, p in files.items() if url.endswith("/index.html")}
+    return {p: p.read_bytes() for p in {out / "feed.xml", *files.values()} - pages}
+
+
+def assert_survived(out: Path, before: dict[Path, bytes], feed_replaced: bool) -> None:
+    """After a broken build: every URL in the feed exists; if the feed was not replaced yet, it
+    and every file it names are unchanged, else it names the new episode; the next build
+    succeeds and leaves exactly one version of the episode and no temporary file."""
+    files = feed_files(out)
+    if feed_replaced:
+        record = json.loads((out / "episodes" / DATE / "episode.json").read_text("utf-8"))
+        assert f"{BUILD_BASE_URL}/{record['audio_file']}" in files
+        assert out / record["audio_file"] not in before
+    else:
+        assert {p: p.read_bytes() for p in before} == before
+    code, output = tone_build(write_build_page(out.parent, extra=CORRECTION), out)
+    assert code == 0, output
+    files = feed_files(out)
+    record = json.loads((out / "episodes" / DATE / "episode.json").read_text("utf-8"))
+    assert f"{BUILD_BASE_URL}/{record['audio_file']}" in files
+    folder = out / "episodes" / DATE
+    named = {Path(record[k]).name for k in ("audio_file", "transcript_file", "chapters_file")}
+    assert {p.name for p in folder.iterdir()} == named | {"episode.json", "index.html"}
+    assert not list(out.rglob("*.tmp"))
+
+
+FAIL_POINTS = [  # (when, the step as the build package looks it up, feed replaced?)
+    ("after", "audio_edition.build.pipeline.synthesize_all", False),  # clips cached
+    ("before", "audio_edition.build.episode.commit_audio", False),  # MP3 in its temp file
+    ("after", "audio_edition.build.episode.commit_audio", False),  # new MP3, nothing names it
+    ("after", "audio_edition.build.episode.write_vtt", False),
+    ("after", "audio_edition.build.episode.write_chapters_json", False),
+    ("after", "audio_edition.build.episode.save_episode", False),  # the record names the new
+    ("after", "audio_edition.build.episode.write_episode_page", False),
+    ("before", "audio_edition.build.pipeline.write_feed", False),
+    ("after", "audio_edition.build.pipeline.write_feed", True),
+    ("after", "audio_edition.build.pipeline.write_index_page", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("when", "step", "feed_replaced"),
+    FAIL_POINTS,
+    ids=[f"{when}-{step.rsplit('.', 1)[1]}" for when, step, _ in FAIL_POINTS],
+)
+def test_a_step_that_fails_leaves_a_good_feed(
+    published, tmp_path, monkeypatch, when, step, feed_replaced
+):
+    out = tmp_path / "out"
+    shutil.copytree(published, out)
+    before = snapshot(out)
+    module, name = step.rsplit(".", 1)
+    original = getattr(importlib.import_module(module), name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(name)
+        if when == "after":
+            original(*args, **kwargs)
+        raise OSError(28, "No space left on device (simulated)")
+
+    monkeypatch.setattr(step, failing)
+    code, _ = tone_build(write_build_page(tmp_path, extra=CORRECTION), out)
+    assert code == 1 and calls == [name]
+    monkeypatch.setattr(step, original)
+    assert_survived(out, before, feed_replaced)
+
+
+KILL_POINTS = [  # (what the build is doing, when, target, match, feed replaced?)
+    ("synthesising", "after", "audio_edition.synth.cache:ClipCache.put", "", False),
+    ("mastered", "before", "audio_edition.build.episode:commit_audio", "", False),
+    ("recorded", "after", "audio_edition.build.episode:save_episode", "", False),
+    ("writing-the-feed", "before", "os:replace", "feed.xml", False),
+    ("feed-replaced", "after", "audio_edition.build.pipeline:write_feed", "", True),
+    ("removing-superseded", "after", "pathlib:Path.unlink", ".mp3", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("when", "target", "match", "feed_replaced"),
+    [point[1:] for point in KILL_POINTS],
+    ids=[point[0] for point in KILL_POINTS],
+)
+def test_a_build_killed_at_a_chosen_point_leaves_a_good_feed(
+    published, tmp_path, when, target, match, feed_replaced
+):
+    out = tmp_path / "out"
+    shutil.copytree(published, out)
+    before = snapshot(out)
+    page = write_build_page(tmp_path, extra=CORRECTION)
+    marker = tmp_path / "reached"
+    args = ["build", str(page), "-o", str(out), "--date", BUILD_DATE, "--base-url", BUILD_BASE_URL]
+    command = [sys.executable, str(CRASHPOINT), when, target, match, str(marker), "--", *args]
+    victim = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + MARKER_TIMEOUT_S
+        while not marker.exists():
+            assert victim.poll() is None, victim.communicate()[1].decode()
+            assert time.monotonic() < deadline, f"the build never reached {target}"
+            time.sleep(0.02)
         victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=BUILD_TIMEOUT_S)
-        # Either the killed build got as far as replacing the feed, or the previous feed
-        # and every file it names are untouched.
-        if (out / "feed.xml").read_bytes() == previous_feed:
-            assert assert_feed_intact(out) == previous
-        else:
-            assert_feed_intact(out)
-        follower = run_build(page, out)
-        stdout, stderr = follower.communicate(timeout=BUILD_TIMEOUT_S)
-        assert follower.returncode == 0, stderr.decode()
-        assert_feed_intact(out)
-    assert not list(out.rglob("*.tmp")), "temporary files of killed builds are cleaned up"
+        assert victim.wait(timeout=BUILD_TIMEOUT_S) == -signal.SIGKILL
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+        victim.communicate()
+    assert_survived(out, before, feed_replaced)

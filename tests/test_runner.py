@@ -3,65 +3,22 @@ the service is unreachable, driven by a small engine that writes real tones and 
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import ToneEngine
 
 from audio_edition.errors import SynthesisError
 from audio_edition.model import Segment, Voice
-from audio_edition.synth import SAMPLE_RATE, TransientSynthesisError
-from audio_edition.synth.cache import ClipCache, read_clip, write_wav
+from audio_edition.synth import TransientSynthesisError
+from audio_edition.synth.cache import ClipCache, read_clip
 from audio_edition.synth.runner import RetryPolicy, UnreachableError, synthesize_all
 
 VOICE = Voice(engine="edge", name="zh-CN-YunyangNeural")
 TEXTS = tuple(f"第{i}句，巴林左旗是全国最大的扫帚苗交易市场。" for i in range(12))
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, timeout_s=5)
-HANG = "hang"  # a failure that never answers: the per-try timeout has to cut it
-
-
-class ToneEngine:
-    """Writes a 0.2 s tone per utterance after `delay_s`; `failures(text, attempt)` returns the
-    exception to raise on that attempt, HANG, or None."""
-
-    def __init__(self, name="tone", failures=None, delay_s=0.01, concurrency=4, unreachable=False):
-        self.name = name
-        self.default_concurrency = concurrency
-        self.failures = failures or (lambda text, attempt: None)
-        self.delay_s = delay_s
-        self.unreachable = unreachable  # check_voices fails as if the service were down
-        self.attempts: Counter[str] = Counter()
-        self.in_flight = self.max_in_flight = 0
-        self.closed = False
-
-    def identity(self, voice: Voice) -> str:
-        return f"{self.name}/{voice.name}/{voice.rate}/{voice.pitch}"
-
-    def check_voices(self, voices: Iterable[Voice]) -> None:
-        if self.unreachable:
-            raise UnreachableError("cannot reach the tone service")
-
-    async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
-        self.attempts[text] += 1
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(self.delay_s)
-            error = self.failures(text, self.attempts[text])
-            if error == HANG:
-                await asyncio.sleep(60)
-            elif error is not None:
-                raise error
-            tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(SAMPLE_RATE // 5) / SAMPLE_RATE)
-            write_wav(dest, tone, SAMPLE_RATE)
-        finally:
-            self.in_flight -= 1
-
-    def close(self) -> None:
-        self.closed = True
+HANG = ToneEngine.HANG  # a failure that never answers: the per-try timeout has to cut it
 
 
 def segments(texts=TEXTS) -> list[Segment]:
@@ -156,3 +113,94 @@ def test_without_fallback_an_unreachable_voice_check_fails_before_synthesis(tmp_
     with pytest.raises(UnreachableError, match="cannot reach the tone service"):
         synthesize_all(segments(), engine, ClipCache(tmp_path))
     assert not engine.attempts and not list(tmp_path.rglob("*"))
+
+
+def test_an_implausible_clip_is_retried_and_replaced(tmp_path):
+    """The first clip of TEXTS[0] is 0.05 s (a truncation the engine did not notice); the
+    retry's 3 s clip is kept and nothing is suspect."""
+    engine = ToneEngine(seconds=lambda text: 0.05 if engine.attempts[text] == 1 else 3.0)
+    report = synthesize_all(
+        segments(TEXTS[:2]), engine, ClipCache(tmp_path), policy=FAST, plausible=plausible
+    )
+    assert engine.attempts == Counter({TEXTS[0]: 2, TEXTS[1]: 2})
+    assert report.retried == 2 and report.suspect == ()
+    assert [c.frames for c in report.clips] == [3 * 24_000, 3 * 24_000]
+    assert stray_files(tmp_path) == []
+
+
+def test_a_clip_that_stays_implausible_is_kept_and_reported_suspect(tmp_path):
+    short = TEXTS[5]
+    engine = ToneEngine(seconds=lambda text: 0.05 if text == short else 3.0)
+    report = synthesize_all(
+        segments(TEXTS[4:7]), engine, ClipCache(tmp_path), policy=FAST, plausible=plausible
+    )
+    assert engine.attempts[short] == FAST.attempts == 5
+    assert report.retried == 4 and report.suspect == (short,)
+    assert report.synthesized == 3 and report.clips[1].frames == 1_200  # kept: 0.05 s
+    assert report.clips[1].path.is_file()
+    again = synthesize_all(
+        segments(TEXTS[4:7]), engine, ClipCache(tmp_path), policy=FAST, plausible=plausible
+    )
+    assert again.reused == 3 and again.suspect == ()  # cached: not synthesised again
+
+
+def plausible(spoken: str, frames: int, sample_rate: int) -> bool:
+    """The check the tests above use: at least one second of audio."""
+    return frames >= sample_rate
+
+
+@pytest.mark.parametrize(
+    ("fields", "valid"),
+    [
+        ({"attempts": 1}, True),
+        ({"attempts": 0}, False),
+        ({"base_delay_s": 0.0}, True),
+        ({"base_delay_s": -0.1}, False),
+        ({"timeout_s": 0.0}, False),
+        ({"timeout_s": 0.001}, True),
+        ({"unreachable_limit": 1}, True),
+        ({"unreachable_limit": 0}, False),
+    ],
+)
+def test_retry_policy_bounds(fields, valid):
+    if valid:
+        RetryPolicy(**fields)
+    else:
+        with pytest.raises(ValueError, match=r"^(attempts >= 1, base_delay_s|unreachable_limit)"):
+            RetryPolicy(**fields)
+
+
+def test_backoff_doubles_up_to_its_cap(monkeypatch):
+    monkeypatch.setattr("random.uniform", lambda low, high: (low, high))
+    policy = RetryPolicy(base_delay_s=0.5, max_delay_s=20.0)
+    assert [policy.delay(n)[1] for n in (1, 2, 3, 4, 6, 7)] == [0.5, 1.0, 2.0, 4.0, 16.0, 20.0]
+    assert policy.delay(1)[0] == 0  # full jitter: anywhere from no wait
+
+
+def test_retries_wait_the_backoff_of_their_number(tmp_path, monkeypatch):
+    waited = []
+    monkeypatch.setattr(RetryPolicy, "delay", lambda self, retry: waited.append(retry) or 0.0)
+    engine = ToneEngine(failures=lambda t, a: TransientSynthesisError("x") if a <= 2 else None)
+    synthesize_all(segments(TEXTS[:1]), engine, ClipCache(tmp_path), policy=FAST)
+    assert waited == [1, 2] and engine.voices == {VOICE}
+
+
+def test_exactly_the_limit_of_connection_failures_stops_the_run(tmp_path):
+    down = ToneEngine(failures=lambda t, a: UnreachableError("refused"), concurrency=1)
+    policy = RetryPolicy(base_delay_s=0.0, unreachable_limit=3)
+    with pytest.raises(SynthesisError, match="^refused; the 0 clips already made"):
+        synthesize_all(segments(), down, ClipCache(tmp_path), policy=policy)
+    assert sum(down.attempts.values()) == 3
+
+
+def test_the_last_error_of_a_clip_is_named(tmp_path):
+    class Silent(ToneEngine):
+        async def synthesize(self, text, voice, dest):
+            self.attempts[text] += 1  # writes nothing: no valid audio
+
+    once = RetryPolicy(attempts=1, timeout_s=1)
+    with pytest.raises(SynthesisError, match=r"\(silent failed 1 times on .*: the engine wrote no"):
+        synthesize_all(segments(TEXTS[:1]), Silent(name="silent"), ClipCache(tmp_path), policy=once)
+    hang = ToneEngine(name="slow", failures=lambda t, a: HANG)
+    with pytest.raises(SynthesisError, match=r"\(slow failed 1 times on .*: no answer within 1 s"):
+        synthesize_all(segments(TEXTS[:1]), hang, ClipCache(tmp_path), policy=once)

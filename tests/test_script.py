@@ -476,6 +476,7 @@ def test_script_command_errors_are_one_line(tmp_path):
     assert "lexicon" in result.output and "does not exist" in result.output
 
 
+@pytest.mark.voice
 def test_the_offline_voice_says_every_syllable_of_the_spoken_text(scripts, tmp_path):
     """Real synthesis: a normalised sentence lasts as long as its syllables need (about 0.19 s
     each, measured), while the same sentence as printed loses its Latin letters."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import http.client
+import inspect
 import os
 import subprocess
 import sys
@@ -14,11 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import build_fixture_edition
 
-from audio_edition.config import PublicationConfig
+from audio_edition.config import DEFAULT_BASE_URL, PublicationConfig
 from audio_edition.errors import PublishError
 from audio_edition.publish.feed import write_feed
 from audio_edition.publish.page import write_index_page
-from audio_edition.publish.serve import make_server, running_server
+from audio_edition.publish.serve import _parse_range, make_server, running_server
 from audio_edition.publish.store import load_episodes
 
 
@@ -70,6 +72,8 @@ def test_serves_pages_with_their_content_types(site):
         assert status == 200, path
         assert headers["Content-Type"] == content_type, path
         assert headers["Accept-Ranges"] == "bytes"
+        assert headers["Cache-Control"] == "no-cache"  # a corrected feed or page is refetched
+        assert email.utils.parsedate_to_datetime(headers["Last-Modified"]).year >= 2024
         assert int(headers["Content-Length"]) == len(body)
     assert request(base, "/")[2] == (out / "index.html").read_bytes()
     status, headers, _ = request(base, "/episodes/" + episode.edition_key)
@@ -141,6 +145,7 @@ def test_server_refuses_a_missing_directory(tmp_path):
         make_server(tmp_path / "missing")
 
 
+@pytest.mark.subprocess
 def test_serve_command_serves_until_stopped(site):
     out, _, _ = site
     command = [sys.executable, "-m", "audio_edition", "serve", str(out), "--port", "0"]
@@ -177,3 +182,44 @@ def test_pages_are_reachable_by_their_relative_links(site):
         assert f'href="{name}"' in html
         with urllib.request.urlopen(f"{base}/episodes/{episode.edition_key}/{name}") as r:
             assert r.status == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [  # RFC 9110 section 14.1.2, worked by hand
+        ("bytes=5-5", 100, (5, 5)),  # one byte
+        ("bytes=0-0", 100, (0, 0)),
+        ("bytes=-1000", 100, (0, 99)),  # a suffix longer than the file: all of it
+        ("bytes=-100", 100, (0, 99)),
+        ("bytes=-1", 100, (99, 99)),
+        ("bytes=99-", 100, (99, 99)),
+        ("bytes=100-", 100, "unsatisfiable"),
+        ("bytes=-5", 0, "unsatisfiable"),  # nothing to send from an empty file
+        ("bytes=0-", 0, "unsatisfiable"),
+        ("bytes=-5", 1, (0, 0)),
+        ("bytes=-", 100, None),  # malformed: the whole file
+        ("bytes=9-5", 100, None),  # last before first: ignored
+        ("bytes=0-1,5-9", 100, None),
+        ("items=0-5", 100, None),
+    ],
+)
+def test_parse_range(header, size, expected):
+    assert _parse_range(header, size) == expected
+
+
+def test_a_redirect_has_an_empty_body_and_says_so(site):
+    _, base, episode = site
+    status, headers, body = request(base, "/episodes/" + episode.edition_key + "?x=1")
+    assert status == 301 and headers["Content-Length"] == "0" and body == b""
+    assert headers["Location"] == f"/episodes/{episode.edition_key}/?x=1"
+
+
+def test_the_server_listens_on_loopback_where_the_default_base_url_points(tmp_path):
+    default = inspect.signature(make_server).parameters
+    assert (default["host"].default, default["port"].default) == ("127.0.0.1", 8000)
+    assert DEFAULT_BASE_URL == "http://127.0.0.1:8000"
+    server = make_server(tmp_path, port=0)
+    try:
+        assert server.server_address[0] == "127.0.0.1" and server.daemon_threads is True
+    finally:
+        server.server_close()

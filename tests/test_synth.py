@@ -59,6 +59,17 @@ def test_cache_drops_a_damaged_entry_and_rejects_invalid_audio(tmp_path):
     assert cache.put(key, stereo) is None
 
 
+def test_cache_key_is_pinned_to_its_exact_inputs(tmp_path):
+    """Clips made by earlier releases stay usable only while the key is computed the same way:
+    sha256 of "<format>\\n<engine identity>\\n<spoken text>" with the format "wav-s16-mono-v1".
+    Expected digests computed by hand: hashlib.sha256(
+    "wav-s16-mono-v1\\ntone/fixed-identity\\n巴林左旗是全国最大的扫帚苗交易市场。".encode()).hexdigest().
+    A fixed identity string: an engine's identity is its own to change."""
+    key = ClipCache.key("tone/fixed-identity", "巴林左旗是全国最大的扫帚苗交易市场。")
+    assert key == "279c923b42a1750fdf35a6c5053e2e9e90f7b54ad5b0980b3baecbd892706fa5"
+    assert ClipCache(tmp_path).path(key) == tmp_path / "27" / f"{key}.wav"
+
+
 def test_cache_key_covers_identity_and_text():
     keys = {
         ClipCache.key("offline/baker/rate+0", "一句话"),
@@ -68,6 +79,7 @@ def test_cache_key_covers_identity_and_text():
     assert len(keys) == 3
 
 
+@pytest.mark.voice
 def test_offline_voice_is_deterministic_whatever_the_order_and_workers(tmp_path):
     first = synthesize_all(
         segments(), OfflineEngine(workers=1), ClipCache(tmp_path / "a"), progress=False
@@ -88,6 +100,7 @@ def test_offline_voice_is_deterministic_whatever_the_order_and_workers(tmp_path)
         assert np.abs(audio).max() > 3000, "the clip is (nearly) silent"
 
 
+@pytest.mark.voice
 def test_rebuilding_synthesises_nothing_and_identical_sentences_once(tmp_path):
     cache = ClipCache(tmp_path)
     texts = (SENTENCES[0], SENTENCES[0])
@@ -98,6 +111,7 @@ def test_rebuilding_synthesises_nothing_and_identical_sentences_once(tmp_path):
     assert (again.synthesized, again.reused) == (0, 1)
 
 
+@pytest.mark.voice
 def test_prosody_changes_the_sound_and_the_cache_key(tmp_path):
     faster = Voice(engine="offline", name="baker", rate=30)
     report = synthesize_all(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -19,7 +20,7 @@ from audio_edition.text.normalize import (
     read_cardinal,
 )
 from audio_edition.text.sentences import cut_sentence, split_sentences
-from audio_edition.text.words import base_tokenizer, cut
+from audio_edition.text.words import base_tokenizer, cut, tokenizer_with
 
 # (as printed, as the offline voice must be given it): the first block is from the sample page.
 NORMALISATION_CASES = [
@@ -127,6 +128,20 @@ NORMALISATION_CASES = [
     ("2021/22赛季", "二零二一至二二赛季"),
     ("V2.0版", "维二点零版"),
     ("访问www.gov.cn", "访问达布溜达布溜达布溜点吉欧维点西恩"),
+    # found by mutation testing (issue 12): ranges, telephone numbers, times, signs
+    ("罚款1000-10000元", "罚款一千到一万元"),
+    ("罚款1000-10000元以下", "罚款一千到一万元以下"),
+    ("1000-2000人", "一千到两千人"),
+    ("拨打400-8001234", "拨打四零零，八零零幺二三四"),
+    ("电话0471-6661234", "电话零四七幺，六六六幺二三四"),
+    ("8:05", "八点零五分"),
+    ("8:30:15", "八点三十分十五秒"),
+    ("8:30:05", "八点三十分零五秒"),
+    ("8:00:00", "八点"),
+    ("-5", "负五"),
+    ("-3km", "负三公里"),
+    ("-5°C", "零下五摄氏度"),
+    ("气温-5℃到3℃", "气温零下五摄氏度到三摄氏度"),
 ]
 
 
@@ -282,6 +297,69 @@ def test_cuts_prefer_clause_marks_and_even_pieces() -> None:
         "“科普讲座”",
         "“科技服务站”",
         "“田间观摩”等方式",
+    ]
+
+
+# Cuts written by hand from the rules (fewest pieces; after a clause mark rather than between
+# words; then the most even; a piece of exactly max_len fits), not from the code's output.
+CUT_CASES = [
+    ("春天来了，花儿开了。", 10, ["春天来了，花儿开了。"]),  # exactly max_len: left whole
+    ("今天的天气非常晴朗，我们去公园。", 10, ["今天的天气非常晴朗，", "我们去公园。"]),
+    ("天亮了，风停了，雨住了，我们出发吧。", 12, ["天亮了，风停了，", "雨住了，我们出发吧。"]),
+    ("他说：“我们一定能行。”", 9, ["他说：", "“我们一定能行。”"]),
+    ("中华人民共和国", 3, ["中华人民共和国"]),  # one word longer than the limit stays whole
+    ("巴林左旗是全国最大的扫帚苗交易市场", 10, ["巴林左旗是全国最大的", "扫帚苗交易市场"]),
+]
+
+
+@pytest.mark.parametrize(("sentence", "max_len", "pieces"), CUT_CASES)
+def test_cuts_by_hand(sentence: str, max_len: int, pieces: list[str]) -> None:
+    assert cut_sentence(sentence, max_len) == pieces
+
+
+# Words a reader sees in these sentences, marked by hand (not by jieba): no cut falls inside one.
+HAND_WORDS = {
+    NO_COMMAS: "党建 引领 产业 发展 共同体 探索 订单 收购 分红 多种 党群 利益 联结 方式 通过 "
+    "技术 免费 带动 9138名 贫困人口 1.1万户 农牧户",
+    LONG_SENTENCE: "杭锦后旗 三道桥镇 临河 进步村 隆盛村 五原 隆兴昌镇 开展 科技 宣传 示范 推广 "
+    "“水梦” 吸附剂 黄河水 过滤 技术 曙光 试验站 试验 滴灌 首部 系统 临河区 双河镇 "
+    "种田 知识 方法 普及",
+}
+
+
+@pytest.mark.parametrize("max_len", [12, 20, 35])
+@pytest.mark.parametrize("sentence", list(HAND_WORDS), ids=["no-commas", "long"])
+def test_no_cut_inside_a_word_a_reader_sees(sentence: str, max_len: int) -> None:
+    inside = set()
+    for word in HAND_WORDS[sentence].split():
+        for found in re.finditer(re.escape(word), sentence):
+            inside |= set(range(found.start() + 1, found.end()))
+    offsets = itertools.accumulate(len(p) for p in cut_sentence(sentence, max_len))
+    assert not inside & set(offsets)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="jieba does not know the region's names: it reads 个嘎查|村 (and 进步|村, cut at a "
+    "limit of 8); the cutter needs a dictionary of them (嘎查村, 苏木, place names)",
+)
+def test_a_regional_word_is_not_cut() -> None:
+    assert cut_sentence("全市共有2059个嘎查村党组织参与，覆盖率达到98.5%以上", 12) == [
+        "全市共有2059个",
+        "嘎查村党组织参与，",
+        "覆盖率达到98.5%以上",
+    ]
+
+
+def test_a_tokenizer_that_knows_the_word_keeps_it_whole() -> None:
+    """What the xfail above needs: the cutter segments with the tokenizer it is given."""
+    tokenizer = tokenizer_with(["嘎查村"])
+    assert cut_sentence(
+        "全市共有2059个嘎查村党组织参与，覆盖率达到98.5%以上", 12, len, tokenizer
+    ) == [
+        "全市共有2059个",
+        "嘎查村党组织参与，",
+        "覆盖率达到98.5%以上",
     ]
 
 

@@ -11,6 +11,8 @@ from audio_edition.model import ChapterTiming, MasteredAudio, SegmentTiming
 from audio_edition.publish.chapters import write_chapters_json
 from audio_edition.publish.transcript import (
     LINE_WIDTH,
+    _atom_width,
+    _balanced,
     cue_lines,
     segment_cues,
     timestamp,
@@ -25,6 +27,13 @@ LONG = (
     "她就是来自赤峰市巴林左旗的贾殿荣老人。半年来，她制作的工艺扫帚在快手上销量达到1500余件，"
     "累计收益3万余元。"
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Each test computes its widths and wrappings itself, not from an earlier test's cache."""
+    _atom_width.cache_clear()
+    _balanced.cache_clear()
 
 
 def audio(segments=(), chapters=()) -> MasteredAudio:
@@ -119,3 +128,60 @@ def test_chapters_json(tmp_path):
         ],
     }
     assert not [p for p in tmp_path.iterdir() if p.name != "c.json"]  # no temp file left
+    assert (tmp_path / "c.json").read_text("utf-8") == (  # readable: indented, not \u-escaped
+        '{\n  "version": "1.2.0",\n  "chapters": [\n    {\n      "startTime": 0.0,\n'
+        '      "endTime": 5.338,\n      "title": "本期导读"\n    },\n    {\n'
+        '      "startTime": 5.338,\n      "endTime": 10.0,\n      "title": "党建引领",\n'
+        '      "url": "https://example.com/a1"\n    }\n  ]\n}\n'
+    )
+
+
+# --- exact captions, worked out by hand from the rules in transcript.py's docstring -------------
+
+
+def test_widths_count_full_width_as_one_and_the_rest_as_half():
+    assert width("中文") == 2.0 and width("ab") == 1.0 and width("，、") == 2.0
+    assert width("１２Ａ") == 3.0  # full-width digits and letters are full width
+    assert width("") == 0.0
+
+
+def test_a_line_holds_exactly_line_width_characters():
+    assert wrap("丙" * 27) == ["丙" * 22, "丙" * 5]
+    assert wrap("丙" * 22) == ["丙" * 22]
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        (
+            "一二三四五六七八九十" * 3,
+            [["一二三四五六七八九十一二三四五", "六七八九十一二三四五六七八九十"]],
+        ),
+        ("甲" * 19 + "，" + "乙" * 15, [["甲" * 19 + "，", "乙" * 15]]),  # after the comma
+        # 50 > one cue (2 x 22): two cues of 25, and 25 > 22: each in two even lines
+        ("戊" * 50, [["戊" * 13, "戊" * 12], ["戊" * 13, "戊" * 12]]),
+    ],
+    ids=["even-lines", "after-punctuation", "two-cues"],
+)
+def test_cues_by_hand(text, cues):
+    assert cue_lines(text) == cues
+
+
+def test_a_two_line_cue_in_the_document():
+    segment = SegmentTiming(0, 0, 0, 3_000, "body", "丁" * 30)
+    assert vtt_text((segment,)) == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:03.000\n" + "丁" * 15 + "\n" + "丁" * 15 + "\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [  # worked by hand: 22 full-width characters a line, breaking after punctuation near the end
+        ("甲" * 20 + "，" + "乙" * 5, ["甲" * 20 + "，", "乙" * 5]),
+        ("甲" * 21 + "“乙乙”", ["甲" * 21, "“乙乙”"]),  # an opening quote never ends a line
+        ("甲" * 18 + "， " + "乙" * 5, ["甲" * 18 + "，", "乙" * 5]),  # no space starts a line
+    ],
+    ids=["after-the-comma", "opening-quote-moves-on", "space-dropped"],
+)
+def test_line_breaks_by_hand(text, lines):
+    assert wrap(text) == lines

@@ -77,6 +77,11 @@ def read_digits(digits: str) -> str:
     return "".join(DIGITS[int(d)] for d in digits if d.isdigit())
 
 
+def read_code(digits: str) -> str:
+    """A telephone or service number, digit by digit with 一 said 幺: 12345 -> 幺二三四五."""
+    return read_digits(digits).replace("一", "幺")
+
+
 def read_cardinal(number: str) -> str:
     """A whole number as said aloud: 9138 -> 九千一百三十八, 1082 -> 一千零八十二, 2000 -> 两千."""
     number = number.replace(",", "").lstrip("0")
@@ -154,7 +159,7 @@ def _counted(number: str, before: str, after: str) -> str:
         return read_cardinal(plain)
     long_code = len(plain) >= 7 and not plain.endswith("000")  # 1000000 is a count
     if following not in COUNT_FOLLOWERS and (long_code or (len(plain) >= 5 and is_ideograph)):
-        return read_digits(plain).replace("一", "幺")  # a telephone or service number: 12345热线
+        return read_code(plain)  # a telephone or service number: 12345热线
     if 2 <= len(plain) <= 4 and is_ideograph and following not in COUNT_FOLLOWERS:
         return read_digits(plain)  # a name: 58同城, 360安全卫士, 80后
     if plain == "2" and (following in MEASURE_WORDS or after.startswith(("小时", "分钟"))):
@@ -172,8 +177,8 @@ def _range_rule(match: re.Match[str]) -> str:
     first, second = match.group("a"), match.group("b")
     text, end = match.string, match.end()
     after = text[end : end + 2]
-    if first.startswith("0") or len(second) >= 5:  # a telephone number or a code, not a range
-        return read_digits(first) + "，" + read_digits(second)
+    if first.startswith("0") or (len(second) >= 5 and after[:1] not in COUNT_FOLLOWERS):
+        return read_code(first) + "，" + read_code(second)  # a telephone number: 0471-6661234
     if after.startswith("年") and len(first) == len(second) == 4:
         return read_digits(first) + "到" + read_digits(second)
     return _counted(first, "", after) + "到" + _counted(second, "", after)

@@ -30,6 +30,7 @@ WORD_CUT_COST = 25.0  # a cut between words (no clause mark) sounds worse than o
 BALANCE_COST = 5.0  # times (1 - piece length / maximum)², so even pieces win among equals
 # Never cut next to a digit, Latin letter or number sign: `2个`, `1.1万户`, `SCI论文`, `65%`.
 _GLUED = re.compile(r"[0-9A-Za-z%.+\-\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％]")
+PARTICLES = "的地得了着过们"  # said with the word before them: never the start of a piece
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -99,7 +100,8 @@ def _atoms(sentence: str, tokenizer: jieba.Tokenizer | None) -> tuple[list[str],
 
 def _word_pieces(text: str, tokenizer: jieba.Tokenizer | None) -> list[str]:
     """`text` cut at jieba word boundaries, except where a piece would start with punctuation or
-    where a number, Latin word or opening quote would be parted from its neighbour."""
+    a particle (的, 了...), or where a number, Latin word or opening quote would be parted from
+    its neighbour."""
     bounds, offset = [], 0
     for word in cut(text, tokenizer):
         offset += len(word)
@@ -109,6 +111,7 @@ def _word_pieces(text: str, tokenizer: jieba.Tokenizer | None) -> list[str]:
         for i in bounds[:-1]
         if not (_GLUED.match(text[i - 1]) or _GLUED.match(text[i]))
         and text[i - 1] not in OPENERS
+        and text[i] not in PARTICLES
         and has_words(text[i])
     ]
     return _split_at(text, allowed)
