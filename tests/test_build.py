@@ -240,8 +240,9 @@ def test_split_articles_makes_one_episode_per_article(tmp_path):
 
 
 def test_file_names_are_versioned_by_the_audio_content(tmp_path):
-    """OUT/episodes/<date>/<date>-<v>.mp3, transcript-<v>.vtt and chapters-<v>.json, where v is
-    the first 10 hex digits of the MP3's sha256 (apps refetch audio when its URL changes)."""
+    """OUT/episodes/<date>/<date>-<v>.mp3, transcript-<v>.vtt, chapters-<v>.json and the talking
+    books <date>-<v>.epub and <date>-<v>-daisy.zip, where v is the first 10 hex digits of the
+    MP3's sha256 (apps refetch audio when its URL changes)."""
     out = tmp_path / "out"
     code, output = tone_build(write_build_page(tmp_path), out)
     assert code == 0, output
@@ -251,12 +252,15 @@ def test_file_names_are_versioned_by_the_audio_content(tmp_path):
     assert mp3.name == f"2026-11-29-{version}.mp3"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [mp3.name, f"transcript-{version}.vtt", f"chapters-{version}.json"]
+        + [f"2026-11-29-{version}.epub", f"2026-11-29-{version}-daisy.zip"]
         + ["episode.json", "index.html"]
     )
     record = json.loads((folder / "episode.json").read_text(encoding="utf-8"))
     assert record["audio_file"] == f"episodes/2026-11-29/2026-11-29-{version}.mp3"
     assert record["transcript_file"] == f"episodes/2026-11-29/transcript-{version}.vtt"
     assert record["chapters_file"] == f"episodes/2026-11-29/chapters-{version}.json"
+    assert record["epub_file"] == f"episodes/2026-11-29/2026-11-29-{version}.epub"
+    assert record["daisy_file"] == f"episodes/2026-11-29/2026-11-29-{version}-daisy.zip"
     assert json.loads(output)["episodes"][0]["audio"] == record["audio_file"]
     assert json.loads(output)["episodes"][0]["bytes"] == record["audio_size"] == mp3.stat().st_size
     assert dt.datetime.fromisoformat(record["built_at"]).tzinfo is not None
@@ -324,6 +328,7 @@ def test_the_configured_cover_is_in_the_mp3_and_the_stages_are_timed(tmp_path):
     code, output = tone_build(write_build_page(tmp_path), out, "--config", str(config))
     assert code == 0, output
     summary = json.loads(output)
-    assert set(summary["timings"]) == {"ingest", "script", "synth", "master", "publish"}
+    stages = {"ingest", "script", "synth", "master", "books", "publish"}
+    assert set(summary["timings"]) == stages
     (apic,) = ID3(out / summary["episodes"][0]["audio"]).getall("APIC")
     assert apic.data == cover.read_bytes()

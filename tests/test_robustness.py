@@ -236,7 +236,8 @@ def assert_survived(out: Path, before: dict[Path, bytes], feed_replaced: bool) -
     record = json.loads((out / "episodes" / DATE / "episode.json").read_text("utf-8"))
     assert f"{BUILD_BASE_URL}/{record['audio_file']}" in files
     folder = out / "episodes" / DATE
-    named = {Path(record[k]).name for k in ("audio_file", "transcript_file", "chapters_file")}
+    versioned = ("audio_file", "transcript_file", "chapters_file", "epub_file", "daisy_file")
+    named = {Path(record[k]).name for k in versioned}
     assert {p.name for p in folder.iterdir()} == named | {"episode.json", "index.html"}
     assert not list(out.rglob("*.tmp"))
 
