@@ -17,10 +17,10 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
-from audio_edition.master.assemble import SAMPLE_RATE, assemble
+from audio_edition.master.assemble import SAMPLE_RATE, lay_out, read_chapter
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
-from audio_edition.master.limiter import TruePeakMeter, limited_pcm16
+from audio_edition.master.limiter import limited_pcm16, true_peak_db
 from audio_edition.master.loudness import integrated_loudness, measure_file
 from audio_edition.master.sting import chime
 from audio_edition.model import Chapter, Clip, Script, Segment, Voice
@@ -361,15 +361,18 @@ def test_a_bad_clip_is_refused_naming_its_segment(tmp_path, damage, message):
 def test_many_clips_are_laid_end_to_end_exactly(tmp_path):
     lengths = [0.2 + (i % 7) * 0.05 for i in range(300)]
     clips = [tone_clip(tmp_path / f"{i}.wav", s) for i, s in enumerate(lengths)]
-    episode = assemble(small_script(300), clips, {"article": 24_000}, sting_gap_ms=300)
+    (layout,) = lay_out(small_script(300), clips, {"article": 24_000}, sting_gap_ms=300)
+    assert (layout.sting.start, layout.sting.frames) == (0, 24_000)
     position = 24_000 + 7_200  # the sting, then its gap (frames)
-    for timing, clip in zip(episode.segments, clips, strict=True):
-        assert timing.start_ms == round(position / 24)
-        position += clip.frames
-        assert timing.end_ms == round(position / 24)
-        position += 6_000  # 250 ms
-    assert len(episode.samples) == position
-    assert episode.chapters[0].start_ms == 0 and episode.chapters[0].end_ms == round(position / 24)
+    for (start, end), clip in zip(layout.spans, clips, strict=True):
+        assert (start, end) == (position, position + clip.frames)
+        position += clip.frames + 6_000  # 250 ms
+    assert layout.frames == position
+    samples, _ = read_chapter(layout)
+    assert len(samples) == position and not samples[: 24_000 + 7_200].any()
+    with wave.open(str(clips[-1].path)) as wav:
+        last = np.frombuffer(wav.readframes(clips[-1].frames), "<i2") / 32768.0
+    assert np.array_equal(samples[layout.spans[-1][0] : layout.spans[-1][1]], last)
 
 
 def test_one_chapter_episode_without_sting(tmp_path):
@@ -411,15 +414,15 @@ def test_limiter_holds_the_true_peak_ceiling(tmp_path):
     assert np.abs(loud).max() > 0.5 * 32768  # limited, not just turned down
 
 
-def test_true_peak_meter_reads_a_stream_like_ebur128(episode):
+def test_true_peak_reads_like_ebur128(episode):
     audio, _ = episode
-    raw, _ = run_ffmpeg(["-i", str(audio.path), "-f", "s16le", "-"], what="decode")
-    whole, pieces = TruePeakMeter(), TruePeakMeter()
-    whole.feed(raw)
-    for start in range(0, len(raw), 9_999):  # odd sizes: samples split across pieces
-        pieces.feed(raw[start : start + 9_999])
-    assert whole.close() == pieces.close()
-    assert abs(pieces.close() - measure_file(audio.path).true_peak_db) <= 0.15
+    decoded = decode(audio.path)
+    assert abs(true_peak_db(decoded) - measure_file(audio.path).true_peak_db) <= 0.15
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE  # a tone at fs/4 sampled 45 degrees off its peaks
+    tone = (0.5 * np.sin(2 * np.pi * SAMPLE_RATE / 4 * t + np.pi / 4)).astype(np.float32)
+    assert np.abs(tone).max() < 0.36
+    assert abs(true_peak_db(tone) - 20 * np.log10(0.5)) < 0.15  # not the samples: -9 dB
+    assert true_peak_db(np.zeros(100, np.float32)) == -np.inf
 
 
 def test_default_cover_is_a_deterministic_square_png():

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from audio_edition.build.options import Stopwatch
-from audio_edition.build.outdir import commit_audio
+from audio_edition.build.outdir import CHAPTER_CACHE_DIR, commit_audio
 from audio_edition.build.prepare import Prepared
 from audio_edition.config import edition_identity
 from audio_edition.fsutil import temp_sibling
@@ -47,7 +47,10 @@ def publish_episode(
     )
     try:
         with watch.stage("master"):
-            audio = master_episode(script, clips, prepared.profile, staging, tags)
+            chapters_cache = out_dir / CHAPTER_CACHE_DIR
+            audio = master_episode(
+                script, clips, prepared.profile, staging, tags, cache_dir=chapters_cache
+            )
         mp3, version = commit_audio(staging, folder, key)
     finally:
         staging.unlink(missing_ok=True)

@@ -1,13 +1,15 @@
-"""Joining clips, pauses and stings into one episode buffer, with the exact timing of each part.
+"""Laying chapters out from their clips, pauses and stings, and the exact timing of every part.
 
-Linear in time and memory whatever the number of clips: the WAV headers are read first to lay
-the whole episode out, one float32 buffer of that length is allocated (silence is its zeros),
-and each clip's samples are copied once into their place. No audio is concatenated in a loop.
-Every time comes from the clips' real frame counts; milliseconds are rounded once, from frames.
+Each chapter is laid out on its own time line (it is mastered on its own): the WAV headers are
+read first to place every clip, then a chapter's clips are read into one float32 buffer of its
+length (silence is its zeros), each clip's samples copied once into place. No audio is
+concatenated in a loop. Times in the episode come from the clips' real frame counts and from
+where each chapter starts once encoded; milliseconds are rounded once, from frames.
 """
 
 from __future__ import annotations
 
+import hashlib
 import wave
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ PCM_SCALE = 1.0 / 32768.0  # 16-bit sample -> float, full scale 1.0
 
 @dataclass(frozen=True)
 class StingSpan:
-    """Where a sting goes in the episode, in frames: [start, start + frames)."""
+    """Where a sting goes in its chapter, in frames: [start, start + frames)."""
 
     kind: str
     start: int
@@ -32,35 +34,30 @@ class StingSpan:
 
 
 @dataclass(frozen=True)
-class Assembly:
-    """The episode's speech and pauses (stings' places left silent) and the timing of all."""
+class ChapterLayout:
+    """One chapter on its own time line: its sting, each clip's place, and its length (up to the
+    end of the pause after its last segment), all in frames."""
 
-    samples: np.ndarray  # float32, full scale 1.0
-    sample_rate: int
-    chapters: tuple[ChapterTiming, ...]
-    segments: tuple[SegmentTiming, ...]
-    stings: tuple[StingSpan, ...]
-
-    @property
-    def duration_ms(self) -> int:
-        return frames_to_ms(len(self.samples), self.sample_rate)
+    clips: tuple[Path, ...]
+    spans: tuple[tuple[int, int], ...]  # [start, end) of each clip
+    labels: tuple[str, ...]  # how an error names each clip's segment
+    sting: StingSpan | None
+    frames: int
 
 
 def frames_to_ms(frames: int, sample_rate: int) -> int:
     return round(frames * 1000 / sample_rate)
 
 
-def assemble(
+def lay_out(
     script: Script,
     clips: Sequence[Clip],
     sting_frames: Mapping[str, int],
     sting_gap_ms: int,
-) -> Assembly:
-    """Lay out `script` (with `clips[i]` for `script.segments[i]`) and read the clips into place.
-
-    `sting_frames` gives the length of each sting kind the script uses; a sting is followed by
-    `sting_gap_ms` of silence, every segment by its own `pause_ms`.
-    """
+) -> tuple[ChapterLayout, ...]:
+    """Lay out `script`'s chapters (with `clips[i]` for `script.segments[i]`), checking every
+    clip's WAV header. `sting_frames` gives the length of each sting kind the script uses; a
+    sting is followed by `sting_gap_ms` of silence, every segment by its own `pause_ms`."""
     segments = script.segments
     if len(clips) != len(segments):
         raise AudioError(
@@ -68,44 +65,80 @@ def assemble(
         )
     if not segments:
         raise AudioError("the script has nothing to say: there is no episode to master")
-    labels = _labels(script)
-    frames = [_clip_frames(clip, label) for clip, label in zip(clips, labels, strict=True)]
     gap = _ms_to_frames(sting_gap_ms)
-
-    chapter_starts, stings, spans = [], [], []
-    position = 0
-    index = 0
+    layouts = []
+    remaining = iter(clips)
     for chapter in script.chapters:
-        chapter_starts.append(position)
+        sting = None
+        position = 0
         if chapter.sting:
-            stings.append(StingSpan(chapter.sting, position, sting_frames[chapter.sting]))
-            position += sting_frames[chapter.sting] + gap
-        for segment in chapter.segments:
-            spans.append((position, position + frames[index]))
-            position += frames[index] + _ms_to_frames(segment.pause_ms)
-            index += 1
-    total = position
-
-    samples = np.zeros(total, dtype=np.float32)
-    for clip, (start, end), label in zip(clips, spans, labels, strict=True):
-        _read_into(clip.path, samples[start:end], label)
-    return Assembly(
-        samples=samples,
-        sample_rate=SAMPLE_RATE,
-        chapters=_chapter_timings(script, chapter_starts, total),
-        segments=_segment_timings(script, spans),
-        stings=tuple(stings),
-    )
+            sting = StingSpan(chapter.sting, 0, sting_frames[chapter.sting])
+            position = sting.frames + gap
+        labels = tuple(_label(chapter.id, i, s.text) for i, s in enumerate(chapter.segments))
+        paths, spans = [], []
+        for segment, label in zip(chapter.segments, labels, strict=True):
+            clip = next(remaining)
+            frames = _clip_frames(clip, label)
+            paths.append(clip.path)
+            spans.append((position, position + frames))
+            position += frames + _ms_to_frames(segment.pause_ms)
+        layouts.append(ChapterLayout(tuple(paths), tuple(spans), labels, sting, position))
+    return tuple(layouts)
 
 
-def _labels(script: Script) -> list[str]:
-    """How an error names each segment: its chapter, its place there and its first words."""
-    labels = []
-    for chapter in script.chapters:
-        for index, segment in enumerate(chapter.segments):
-            words = segment.text if len(segment.text) <= 16 else segment.text[:15] + "…"
-            labels.append(f"segment {index + 1} of chapter {chapter.id!r} ({words!r})")
-    return labels
+def read_chapter(layout: ChapterLayout) -> tuple[np.ndarray, str]:
+    """The chapter's speech and pauses as float32 samples (its sting's place left silent), and
+    the SHA-256 of its clips' PCM, which with the layout fixes what is heard."""
+    samples = np.zeros(layout.frames, dtype=np.float32)
+    digest = hashlib.sha256()
+    for path, (start, end), label in zip(layout.clips, layout.spans, layout.labels, strict=True):
+        data = _read_pcm(path, end - start, label)
+        digest.update(data)
+        np.multiply(
+            np.frombuffer(data, dtype="<i2"), PCM_SCALE, out=samples[start:end], casting="unsafe"
+        )
+    return samples, digest.hexdigest()
+
+
+def episode_timings(
+    script: Script, layouts: Sequence[ChapterLayout], starts: Sequence[int], total: int
+) -> tuple[tuple[ChapterTiming, ...], tuple[SegmentTiming, ...]]:
+    """Chapter and segment times (ms) in an episode whose chapters start at `starts` (frames)
+    and which lasts `total` frames."""
+    ends = [*starts[1:], total]
+    chapters, segments = [], []
+    for index, (chapter, layout, start, end) in enumerate(
+        zip(script.chapters, layouts, starts, ends, strict=True)
+    ):
+        chapters.append(
+            ChapterTiming(
+                id=chapter.id,
+                title=chapter.title,
+                start_ms=frames_to_ms(start, SAMPLE_RATE),
+                end_ms=frames_to_ms(end, SAMPLE_RATE),
+                url=chapter.url,
+            )
+        )
+        for segment_index, (segment, (first, last)) in enumerate(
+            zip(chapter.segments, layout.spans, strict=True)
+        ):
+            segments.append(
+                SegmentTiming(
+                    chapter_index=index,
+                    segment_index=segment_index,
+                    start_ms=frames_to_ms(start + first, SAMPLE_RATE),
+                    end_ms=frames_to_ms(start + last, SAMPLE_RATE),
+                    role=segment.role,
+                    text=segment.text,
+                )
+            )
+    return tuple(chapters), tuple(segments)
+
+
+def _label(chapter_id: str, index: int, text: str) -> str:
+    """How an error names a segment: its chapter, its place there and its first words."""
+    words = text if len(text) <= 16 else text[:15] + "…"
+    return f"segment {index + 1} of chapter {chapter_id!r} ({words!r})"
 
 
 def _clip_frames(clip: Clip, label: str) -> int:
@@ -133,47 +166,16 @@ def _clip_frames(clip: Clip, label: str) -> int:
     return frames
 
 
-def _read_into(path: Path, target: np.ndarray, label: str) -> None:
-    with wave.open(str(path), "rb") as wav:
-        data = wav.readframes(len(target))
-    if len(data) != 2 * len(target):
+def _read_pcm(path: Path, frames: int, label: str) -> bytes:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            data = wav.readframes(frames)
+    except (OSError, EOFError, wave.Error) as e:
+        raise AudioError(f"the clip of {label} cannot be read ({e}): {path}") from e
+    if len(data) != 2 * frames:
         raise AudioError(f"the clip of {label} is truncated: {path}")
-    np.multiply(np.frombuffer(data, dtype="<i2"), PCM_SCALE, out=target, casting="unsafe")
+    return data
 
 
 def _ms_to_frames(ms: int) -> int:
     return round(ms * SAMPLE_RATE / 1000)
-
-
-def _chapter_timings(script: Script, starts: list[int], total: int) -> tuple[ChapterTiming, ...]:
-    ends = [*starts[1:], total]
-    return tuple(
-        ChapterTiming(
-            id=chapter.id,
-            title=chapter.title,
-            start_ms=frames_to_ms(start, SAMPLE_RATE),
-            end_ms=frames_to_ms(end, SAMPLE_RATE),
-            url=chapter.url,
-        )
-        for chapter, start, end in zip(script.chapters, starts, ends, strict=True)
-    )
-
-
-def _segment_timings(script: Script, spans: list[tuple[int, int]]) -> tuple[SegmentTiming, ...]:
-    timings = []
-    index = 0
-    for chapter_index, chapter in enumerate(script.chapters):
-        for segment_index, segment in enumerate(chapter.segments):
-            start, end = spans[index]
-            index += 1
-            timings.append(
-                SegmentTiming(
-                    chapter_index=chapter_index,
-                    segment_index=segment_index,
-                    start_ms=frames_to_ms(start, SAMPLE_RATE),
-                    end_ms=frames_to_ms(end, SAMPLE_RATE),
-                    role=segment.role,
-                    text=segment.text,
-                )
-            )
-    return tuple(timings)
