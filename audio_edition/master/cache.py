@@ -8,7 +8,8 @@ An entry is two files under the cache folder (OUT/.cache/chapters in a build):
 The key hashes everything that changes those bytes: CHAPTER_FORMAT (bumped whenever mastering
 changes how a chapter sounds), the encoder, the settings, the sting, the chapter's layout and
 its clips' PCM. Both files are written atomically; an entry is verified when read (its record
-complete, the MP3's hash matching) and a damaged one is removed and made again.
+complete, the MP3's hash matching) and a damaged one is removed and made again, so they are
+not synced to disk: after a power loss an entry may be lost, never wrongly trusted.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class ChapterCache:
         """Store the chapter MP3 `data` with its measurements; return the entry."""
         mp3, record = self._paths(key)
         self.root.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(mp3, data)
+        atomic_write_bytes(mp3, data, durable=False)
         sha256 = hashlib.sha256(data).hexdigest()
         meta = {
             "format": CHAPTER_FORMAT,
@@ -104,7 +105,7 @@ class ChapterCache:
             "true_peak_db": measured.true_peak_db,
             "energies": measured.energies.tolist(),
         }
-        atomic_write_bytes(record, json.dumps(meta).encode())
+        atomic_write_bytes(record, json.dumps(meta).encode(), durable=False)
         return MasteredChapter(
             mp3=mp3,
             sha256=sha256,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 OVERSAMPLE = 4  # interpolated points per sample interval (BS.1770-4: 4x)
 SINC_HALF_TAPS = 12  # samples each side of an interpolated point
@@ -47,9 +48,8 @@ _TAPS = _interpolator().astype(np.float32)
 
 def _peaks_after(x: np.ndarray, index: np.ndarray) -> np.ndarray:
     """The true peak of x over [i, i + 1] for each i in `index` (x padded by SINC_HALF_TAPS)."""
-    between = np.zeros((len(index), OVERSAMPLE - 1), dtype=np.float32)
-    for column, offset in enumerate(range(-SINC_HALF_TAPS + 1, SINC_HALF_TAPS + 1)):
-        between += x[index + offset][:, None] * _TAPS[:, column]  # no BLAS: its threads spin
+    windows = sliding_window_view(x, 2 * SINC_HALF_TAPS)[index - SINC_HALF_TAPS + 1]
+    between = np.einsum("kj,pj->kp", windows, _TAPS)  # einsum, not BLAS: its threads spin
     ends = np.maximum(np.abs(x[index]), np.abs(x[index + 1]))
     return np.maximum(np.abs(between).max(axis=1), ends)
 
