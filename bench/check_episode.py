@@ -4,12 +4,12 @@
 
 For each episode: ffmpeg decodes the whole MP3 with no error; the decoded length equals the
 last chapter's end (to the sample, hence to the ms); mutagen reads the CTOC and CHAP frames in
-order and the chapters JSON agrees with them; each chapter's own MP3 in OUT/.cache/chapters,
-decoded alone, is found in the episode from its CHAP start, sample for sample, and its first
-sound (-50 dBFS) at the same offset; where two chapters' streams meet, the largest step between
-16-bit samples is no bigger than in the 200 ms of silence before; every VTT cue lies inside
-its chapter; ebur128 measures the episode at -16 +-0.5 LUFS and <= -1 dBTP. Prints the figures;
-exits non-zero when a check fails.
+order and the chapters JSON agrees with them; the episode is, sample for sample, the parts'
+own MP3s in OUT/.cache/parts decoded alone and laid end to end, and every CHAP start is the
+first sample of a part (its first sound, -50 dBFS, is printed); where two parts' streams meet,
+the largest step between 16-bit samples is no bigger than in the 200 ms of silence before;
+every VTT cue lies inside its chapter; ebur128 measures the episode at -16 +-0.5 LUFS and
+<= -1 dBTP. Prints the figures; exits non-zero when a check fails.
 """
 
 from __future__ import annotations
@@ -77,13 +77,26 @@ def check(out: Path, folder: Path) -> bool:
         all(any(c.start_ms <= s < e <= c.end_ms for c in chapters) for s, e in cues),
         f"all {len(cues)} VTT cues lie inside a chapter",
     )
-    ok &= _check_chapters(out, samples, chapters, verdict)
+    starts = _parts(out, samples, verdict)
+    for chapter in chapters:
+        start = chapter.start_ms * 24
+        verdict(
+            start in starts,
+            f"{chapter.id}: starts at {start} samples ({chapter.start_ms} ms) on a part's first "
+            f"sample; first sound +{_first_sound(samples[start:])} samples",
+        )
     pcm = decode(mp3, "s16le").astype(np.int32)
-    for chapter in chapters[1:]:
-        meet = chapter.start_ms * 24 - STREAM_LEAD
+    steps = []
+    for start in starts[1:]:
+        meet = start - STREAM_LEAD
         joint = np.abs(np.diff(pcm[meet - 48 : meet + 48])).max()
         quiet = np.abs(np.diff(pcm[meet - 48 - round(SILENCE_S * RATE) : meet - 48])).max()
-        verdict(joint <= quiet, f"joint before {chapter.id}: step {joint} (silence: {quiet})")
+        steps.append((joint, quiet))
+    verdict(
+        all(joint <= quiet for joint, quiet in steps),
+        f"{len(steps)} joints: largest 16-bit step at a joint {max(j for j, _ in steps)}, "
+        f"in the silence before {min(q for _, q in steps)}..{max(q for _, q in steps)}",
+    )
     measured = measure_file(mp3)
     verdict(
         abs(measured.integrated_lufs + 16) <= 0.5 and measured.true_peak_db <= -1.0,
@@ -92,37 +105,37 @@ def check(out: Path, folder: Path) -> bool:
     return ok
 
 
-def _check_chapters(out: Path, samples: np.ndarray, chapters, verdict) -> bool:  # noqa: ANN001
-    """Each chapter's own cached stream is the episode from its CHAP start, to the sample."""
-    cache = out / ".cache" / "chapters"
-    own = {}
-    for record in cache.glob("*.json"):
-        meta = json.loads(record.read_text("utf-8"))
-        own.setdefault(meta["samples"], []).append(record.with_suffix(".mp3"))
-    ok = True
-    for index, chapter in enumerate(chapters):
-        start = chapter.start_ms * 24
-        slot = (chapter.end_ms - chapter.start_ms) * 24
-        found = None
-        for length, paths in own.items():
-            fits = length == slot if index == len(chapters) - 1 else slot - length >= STREAM_LEAD
-            if fits and slot - length < FRAME + STREAM_LEAD + FRAME:
-                for path in paths:
-                    alone = decode(path)
-                    if np.abs(samples[start : start + len(alone)] - alone).max() < 1e-6:
-                        found = alone
-        if found is None:
-            verdict(False, f"{chapter.id}: no cached chapter stream matches at {start}")
-            ok = False
-            continue
-        first_alone = int(np.flatnonzero(np.abs(found) > SOUND)[0])
-        first_here = int(np.flatnonzero(np.abs(samples[start:]) > SOUND)[0])
-        verdict(
-            first_alone == first_here,
-            f"{chapter.id} at {start} samples ({chapter.start_ms} ms): its own stream matches "
-            f"sample for sample; first sound +{first_here} samples (alone: +{first_alone})",
+def _parts(out: Path, samples: np.ndarray, verdict) -> list[int]:  # noqa: ANN001
+    """Walk the episode part by part: at each part's start, one cached part stream, decoded
+    alone, is the episode's audio sample for sample; the next part starts after its frames.
+    Returns where each part starts (samples)."""
+    streams = []
+    for record in sorted((out / ".cache" / "parts").glob("*.json")):
+        mp3 = record.with_suffix(".mp3")
+        frames = int.from_bytes(mp3.read_bytes()[13 + 8 : 13 + 12], "big")  # the Info frame's
+        streams.append((decode(mp3), frames * FRAME))
+    starts, position = [], 0
+    while position < len(samples):
+        here = samples[position:]
+        match = next(
+            (
+                (alone, slot)
+                for alone, slot in streams
+                if len(alone) <= len(here) and np.abs(here[: len(alone)] - alone).max() < 1e-6
+            ),
+            None,
         )
-    return ok
+        if match is None:
+            verdict(False, f"no cached part stream is the episode from sample {position}")
+            return starts
+        starts.append(position)
+        position += match[1]
+    verdict(True, f"the episode is {len(starts)} cached part streams, each sample for sample")
+    return starts
+
+
+def _first_sound(samples: np.ndarray) -> int:
+    return int(np.flatnonzero(np.abs(samples) > SOUND)[0])
 
 
 def _cue_times(vtt: Path) -> list[tuple[int, int]]:

@@ -17,7 +17,7 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
-from audio_edition.master.assemble import SAMPLE_RATE, lay_out, read_chapter
+from audio_edition.master.assemble import PART_S, SAMPLE_RATE, lay_out, read_part
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.encode import encode_frames
 from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
@@ -575,11 +575,39 @@ def test_many_clips_are_laid_end_to_end_exactly(tmp_path):
         assert (start, end) == (position, position + clip.frames)
         position += clip.frames + 6_000  # 250 ms
     assert layout.frames == position
-    samples, _ = read_chapter(layout)
+    samples, _ = read_part(layout)
     assert len(samples) == position and not samples[: 24_000 + 7_200].any()
     with wave.open(str(clips[-1].path)) as wav:
         last = np.frombuffer(wav.readframes(clips[-1].frames), "<i2") / 32768.0
     assert np.array_equal(samples[layout.spans[-1][0] : layout.spans[-1][1]], last)
+
+
+def test_a_long_chapter_is_mastered_in_parts_joined_in_a_pause(tmp_path):
+    """A chapter over PART_S is cut after a segment whose pause can hold a joint; its segments
+    keep their exact lengths, and the joint adds only the encoder's delay and padding (48 to
+    72 ms) to that pause."""
+    clips = [tone_clip(tmp_path / f"{i}.wav", 3.0 + 0.01 * i) for i in range(30)]
+    segments = tuple(Segment("body", f"第{i}句。", f"第{i}句。", 400, BAKER) for i in range(30))
+    script = Script((Chapter("long", "长文", segments, sting="article"),), engine="offline")
+    parts = lay_out(script, clips, {"article": 24_000}, sting_gap_ms=300)
+    # 1.3 s of sting and gap, then 3.4 s + 10 ms more each: past 60 s after 17 segments
+    assert [p.first_segment for p in parts] == [0, 17]
+    assert parts[0].frames >= PART_S * SAMPLE_RATE and parts[1].sting is None
+    cache = tmp_path / "cache"
+    audio = master_episode(script, clips, load_profile(), tmp_path / "e.mp3", TAGS, cache_dir=cache)
+    assert len(list(cache.glob("*.mp3"))) == 2
+    (chapter,) = read_chapters(audio.path)
+    assert (chapter.start_ms, chapter.end_ms) == (0, audio.duration_ms)
+    gaps = [
+        b.start_ms - a.end_ms for a, b in zip(audio.segments[:-1], audio.segments[1:], strict=True)
+    ]
+    assert gaps[:16] + gaps[17:] == [400] * 28 and 400 + 48 <= gaps[16] <= 400 + 72
+    for timing, clip in zip(audio.segments, clips, strict=True):
+        assert abs((timing.end_ms - timing.start_ms) - clip.duration_ms) <= 1
+    joined = decode_whole(audio.path, "s16le").astype(np.int32)
+    meet = audio.segments[17].start_ms * 24 - 576 - 529
+    assert np.abs(np.diff(joined[meet - 48 : meet + 48])).max() == 0
+    assert abs(measure_file(audio.path).integrated_lufs + 16.0) <= 0.5
 
 
 def test_one_chapter_episode_without_sting(tmp_path):

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from audio_edition.build.options import Stopwatch
-from audio_edition.build.outdir import CHAPTER_CACHE_DIR, commit_audio
+from audio_edition.build.outdir import PARTS_CACHE_DIR, commit_audio
 from audio_edition.build.prepare import Prepared
 from audio_edition.config import edition_identity
 from audio_edition.fsutil import temp_sibling
@@ -47,9 +47,9 @@ def publish_episode(
     )
     try:
         with watch.stage("master"):
-            chapters_cache = out_dir / CHAPTER_CACHE_DIR
+            parts_cache = out_dir / PARTS_CACHE_DIR
             audio = master_episode(
-                script, clips, prepared.profile, staging, tags, cache_dir=chapters_cache
+                script, clips, prepared.profile, staging, tags, cache_dir=parts_cache
             )
         mp3, version = commit_audio(staging, folder, key)
     finally:

@@ -1,10 +1,13 @@
-"""Laying chapters out from their clips, pauses and stings, and the exact timing of every part.
+"""Laying the episode out in parts from clips, pauses and stings, and the exact timing of all.
 
-Each chapter is laid out on its own time line (it is mastered on its own): the WAV headers are
-read first to place every clip, then a chapter's clips are read into one float32 buffer of its
-length (silence is its zeros), each clip's samples copied once into place. No audio is
-concatenated in a loop. Times in the episode come from the clips' real frame counts and from
-where each chapter starts once encoded; milliseconds are rounded once, from frames.
+The episode is mastered in parts, each on its own time line: a chapter is one part, or, when
+it is longer than PART_S, several, cut after a segment followed by a pause of at least
+JOINT_PAUSE_MS (so a correction masters a minute or so again, not a whole long article, and the
+parts' joints fall in silence). The WAV headers are read first to place every clip, then a
+part's clips are read into one float32 buffer of its length (silence is its zeros), each
+clip's samples copied once into place. No audio is concatenated in a loop. Times in the episode
+come from the clips' real frame counts and from where each part starts once encoded;
+milliseconds are rounded once, from frames.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from audio_edition.model import ChapterTiming, Clip, Script, SegmentTiming
 
 SAMPLE_RATE = 24_000  # Hz: what every clip must be (both engines synthesise at 24 kHz)
 PCM_SCALE = 1.0 / 32768.0  # 16-bit sample -> float, full scale 1.0
+PART_S = 60.0  # s: a chapter is cut into parts of at least this length (the last may be shorter)
+JOINT_PAUSE_MS = 300  # ms: the shortest pause a part may end in
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,13 @@ class StingSpan:
 
 
 @dataclass(frozen=True)
-class ChapterLayout:
-    """One chapter on its own time line: its sting, each clip's place, and its length (up to the
-    end of the pause after its last segment), all in frames."""
+class Part:
+    """A chapter, or a part of one, on its own time line: its sting (a chapter's first part
+    has it), each clip's place, and its length (up to the end of the pause after its last
+    segment), all in frames."""
 
+    chapter: int  # which chapter of the script it belongs to
+    first_segment: int  # the chapter's segment it starts with
     clips: tuple[Path, ...]
     spans: tuple[tuple[int, int], ...]  # [start, end) of each clip
     labels: tuple[str, ...]  # how an error names each clip's segment
@@ -54,10 +62,10 @@ def lay_out(
     clips: Sequence[Clip],
     sting_frames: Mapping[str, int],
     sting_gap_ms: int,
-) -> tuple[ChapterLayout, ...]:
-    """Lay out `script`'s chapters (with `clips[i]` for `script.segments[i]`), checking every
-    clip's WAV header. `sting_frames` gives the length of each sting kind the script uses; a
-    sting is followed by `sting_gap_ms` of silence, every segment by its own `pause_ms`."""
+) -> tuple[Part, ...]:
+    """Lay out `script`'s chapters in parts (with `clips[i]` for `script.segments[i]`), checking
+    every clip's WAV header. `sting_frames` gives the length of each sting kind the script uses;
+    a sting is followed by `sting_gap_ms` of silence, every segment by its own `pause_ms`."""
     segments = script.segments
     if len(clips) != len(segments):
         raise AudioError(
@@ -66,28 +74,36 @@ def lay_out(
     if not segments:
         raise AudioError("the script has nothing to say: there is no episode to master")
     gap = _ms_to_frames(sting_gap_ms)
-    layouts = []
+    longest = round(PART_S * SAMPLE_RATE)
+    parts = []
     remaining = iter(clips)
-    for chapter in script.chapters:
+    for index, chapter in enumerate(script.chapters):
         sting = None
-        position = 0
+        position = first = 0
+        paths, spans, labels = [], [], []
         if chapter.sting:
             sting = StingSpan(chapter.sting, 0, sting_frames[chapter.sting])
             position = sting.frames + gap
-        labels = tuple(_label(chapter.id, i, s.text) for i, s in enumerate(chapter.segments))
-        paths, spans = [], []
-        for segment, label in zip(chapter.segments, labels, strict=True):
+        for number, segment in enumerate(chapter.segments):
+            label = _label(chapter.id, number, segment.text)
             clip = next(remaining)
             frames = _clip_frames(clip, label)
             paths.append(clip.path)
             spans.append((position, position + frames))
+            labels.append(label)
             position += frames + _ms_to_frames(segment.pause_ms)
-        layouts.append(ChapterLayout(tuple(paths), tuple(spans), labels, sting, position))
-    return tuple(layouts)
+            last = number == len(chapter.segments) - 1
+            if last or (position >= longest and segment.pause_ms >= JOINT_PAUSE_MS):
+                parts.append(
+                    Part(index, first, tuple(paths), tuple(spans), tuple(labels), sting, position)
+                )
+                sting, position, first = None, 0, number + 1
+                paths, spans, labels = [], [], []
+    return tuple(parts)
 
 
-def read_chapter(layout: ChapterLayout) -> tuple[np.ndarray, str]:
-    """The chapter's speech and pauses as float32 samples (its sting's place left silent), and
+def read_part(layout: Part) -> tuple[np.ndarray, str]:
+    """The part's speech and pauses as float32 samples (its sting's place left silent), and
     the SHA-256 of its clips' PCM, which with the layout fixes what is heard."""
     samples = np.zeros(layout.frames, dtype=np.float32)
     digest = hashlib.sha256()
@@ -101,38 +117,39 @@ def read_chapter(layout: ChapterLayout) -> tuple[np.ndarray, str]:
 
 
 def episode_timings(
-    script: Script, layouts: Sequence[ChapterLayout], starts: Sequence[int], total: int
+    script: Script, parts: Sequence[Part], starts: Sequence[int], total: int
 ) -> tuple[tuple[ChapterTiming, ...], tuple[SegmentTiming, ...]]:
-    """Chapter and segment times (ms) in an episode whose chapters start at `starts` (frames)
-    and which lasts `total` frames."""
-    ends = [*starts[1:], total]
-    chapters, segments = [], []
-    for index, (chapter, layout, start, end) in enumerate(
-        zip(script.chapters, layouts, starts, ends, strict=True)
-    ):
-        chapters.append(
-            ChapterTiming(
-                id=chapter.id,
-                title=chapter.title,
-                start_ms=frames_to_ms(start, SAMPLE_RATE),
-                end_ms=frames_to_ms(end, SAMPLE_RATE),
-                url=chapter.url,
-            )
-        )
-        for segment_index, (segment, (first, last)) in enumerate(
-            zip(chapter.segments, layout.spans, strict=True)
-        ):
+    """Chapter and segment times (ms) in an episode whose parts start at `starts` (frames) and
+    which lasts `total` frames."""
+    chapter_starts = {}
+    segments = []
+    for part, start in zip(parts, starts, strict=True):
+        chapter_starts.setdefault(part.chapter, start)
+        chapter = script.chapters[part.chapter]
+        for number, (first, last) in enumerate(part.spans, start=part.first_segment):
+            segment = chapter.segments[number]
             segments.append(
                 SegmentTiming(
-                    chapter_index=index,
-                    segment_index=segment_index,
+                    chapter_index=part.chapter,
+                    segment_index=number,
                     start_ms=frames_to_ms(start + first, SAMPLE_RATE),
                     end_ms=frames_to_ms(start + last, SAMPLE_RATE),
                     role=segment.role,
                     text=segment.text,
                 )
             )
-    return tuple(chapters), tuple(segments)
+    bounds = [chapter_starts[i] for i in range(len(script.chapters))] + [total]
+    chapters = tuple(
+        ChapterTiming(
+            id=chapter.id,
+            title=chapter.title,
+            start_ms=frames_to_ms(bounds[i], SAMPLE_RATE),
+            end_ms=frames_to_ms(bounds[i + 1], SAMPLE_RATE),
+            url=chapter.url,
+        )
+        for i, chapter in enumerate(script.chapters)
+    )
+    return chapters, tuple(segments)
 
 
 def _label(chapter_id: str, index: int, text: str) -> str:

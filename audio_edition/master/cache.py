@@ -1,13 +1,13 @@
-"""The chapter cache: each mastered chapter's MP3 and measurements, addressed by its content.
+"""The parts cache: each mastered part's MP3 and measurements, addressed by its content.
 
-An entry is two files under the cache folder (OUT/.cache/chapters in a build):
-- <key>.mp3: the chapter as a playable MP3 of its own (Info frame, then its LAME frames);
+An entry is two files under the cache folder (OUT/.cache/parts in a build):
+- <key>.mp3: the part as a playable MP3 of its own (Info frame, then its LAME frames);
 - <key>.json: its record, written last (an MP3 without its record is no entry): the MP3's
   SHA-256, the samples it holds, and what its decode measured (integrated loudness, true peak,
   the K-weighted energy of each 100 ms, from which the episode's loudness is combined).
-The key hashes everything that changes those bytes: CHAPTER_FORMAT (bumped whenever mastering
-changes how a chapter sounds), the encoder, the settings, the sting, the chapter's layout and
-its clips' PCM. Both files are written atomically; an entry is verified when read (its record
+The key hashes everything that changes those bytes: PART_FORMAT (bumped whenever mastering
+changes how a part sounds), the encoder, the settings, the sting, the part's layout and its
+clips' PCM. Both files are written atomically; an entry is verified when read (its record
 complete, the MP3's hash matching) and a damaged one is removed and made again, so they are
 not synced to disk: after a power loss an entry may be lost, never wrongly trusted.
 """
@@ -22,32 +22,30 @@ from pathlib import Path
 import numpy as np
 
 from audio_edition.fsutil import atomic_write_bytes
-from audio_edition.master.assemble import SAMPLE_RATE, ChapterLayout
+from audio_edition.master.assemble import SAMPLE_RATE, Part
 from audio_edition.master.encode import ENCODER, MeasuredMp3
 from audio_edition.master.settings import MasterSettings
 
-CHAPTER_FORMAT = "chapter-mp3-v1"  # bump to invalidate every entry when mastering changes
+PART_FORMAT = "part-mp3-v1"  # bump to invalidate every entry when mastering changes
 
 
 @dataclass(frozen=True)
-class MasteredChapter:
-    """A chapter's MP3 in the cache and what its decode measured."""
+class MasteredPart:
+    """A part's MP3 in the cache and what its decode measured."""
 
     mp3: Path
     sha256: str
-    samples: int  # what the chapter holds, without the encoder's delay and padding
+    samples: int  # what the part holds, without the encoder's delay and padding
     integrated_lufs: float
     true_peak_db: float
     energies: np.ndarray  # K-weighted mean square of each 100 ms
     encodes: int  # 0 when it came from the cache
 
 
-def chapter_key(
-    layout: ChapterLayout, clips_sha256: str, sting_id: str, settings: MasterSettings
-) -> str:
-    """The cache key of a chapter with this layout, clips, sting and settings."""
+def part_key(layout: Part, clips_sha256: str, sting_id: str, settings: MasterSettings) -> str:
+    """The cache key of a part with this layout, clips, sting and settings."""
     parts = [
-        CHAPTER_FORMAT,
+        PART_FORMAT,
         ENCODER,
         f"{SAMPLE_RATE}",
         json.dumps(asdict(settings), sort_keys=True),
@@ -58,18 +56,18 @@ def chapter_key(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-class ChapterCache:
-    """Mastered chapters under `root`, by key."""
+class PartCache:
+    """Mastered parts under `root`, by key."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def get(self, key: str) -> MasteredChapter | None:
+    def get(self, key: str) -> MasteredPart | None:
         """The verified entry for `key`; a damaged one is removed and reported as missing."""
         mp3, record = self._paths(key)
         try:
             meta = json.loads(record.read_text("utf-8"))
-            found = MasteredChapter(
+            found = MasteredPart(
                 mp3=mp3,
                 sha256=str(meta["sha256"]),
                 samples=int(meta["samples"]),
@@ -91,14 +89,14 @@ class ChapterCache:
 
     def put(
         self, key: str, data: bytes, samples: int, measured: MeasuredMp3, encodes: int
-    ) -> MasteredChapter:
-        """Store the chapter MP3 `data` with its measurements; return the entry."""
+    ) -> MasteredPart:
+        """Store the part's MP3 `data` with its measurements; return the entry."""
         mp3, record = self._paths(key)
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(mp3, data, durable=False)
         sha256 = hashlib.sha256(data).hexdigest()
         meta = {
-            "format": CHAPTER_FORMAT,
+            "format": PART_FORMAT,
             "sha256": sha256,
             "samples": samples,
             "integrated_lufs": measured.integrated_lufs,
@@ -106,7 +104,7 @@ class ChapterCache:
             "energies": measured.energies.tolist(),
         }
         atomic_write_bytes(record, json.dumps(meta).encode(), durable=False)
-        return MasteredChapter(
+        return MasteredPart(
             mp3=mp3,
             sha256=sha256,
             samples=samples,

@@ -1,13 +1,15 @@
 """master_episode: clips in, one tagged, loudness-normalised MP3 with its timings out.
 
-Each chapter is mastered as its own unit (chapter.py: sting, loudness, true-peak limit, LAME
-stream, measured), the chapters side by side in a pool of worker processes, one per core, and
-cached by their content, so that a correction masters again only the chapter it changes. Then:
-1. the chapters' streams are joined frame by frame under one Info frame (mp3.py): chapter k
-   starts where the earlier chapters' frames end, a whole number of 24 ms frames, to the sample;
-2. the episode's integrated loudness is combined from the chapters' measured 100 ms energies
-   and its true peak is the chapters' highest (the joints are silence): the episode is checked
-   against the target without being decoded again;
+The episode is laid out in parts: each chapter, long chapters cut into parts of a minute or
+more in a pause (assemble.py). Each part is mastered as its own unit (part.py: sting, loudness,
+true-peak limit, LAME stream, decoded and measured), the parts side by side in a pool of worker
+processes, one per core, and cached by their content, so that a correction masters again only
+the part it changes. Then:
+1. the parts' streams are joined frame by frame under one Info frame (mp3.py): each part starts
+   where the earlier parts' frames end, a whole number of 24 ms frames, to the sample;
+2. the episode's integrated loudness is combined from the parts' measured 100 ms energies and
+   its true peak is the parts' highest (the joints are silence): the episode is checked against
+   the target without being decoded again;
 3. the ID3 tag with cover and chapters at their exact times (tags.py) is written, and the file
    moved into place. The MP3 is built in a temporary file beside `out_path` and renamed over it
    only when complete.
@@ -26,12 +28,18 @@ import numpy as np
 
 from audio_edition.errors import AudioError
 from audio_edition.fsutil import temp_sibling
-from audio_edition.master.assemble import SAMPLE_RATE, episode_timings, frames_to_ms, lay_out
-from audio_edition.master.cache import MasteredChapter
-from audio_edition.master.chapter import PEAK_READING_DB, ChapterJob, master_chapter
+from audio_edition.master.assemble import (
+    SAMPLE_RATE,
+    Part,
+    episode_timings,
+    frames_to_ms,
+    lay_out,
+)
+from audio_edition.master.cache import MasteredPart
 from audio_edition.master.cover import cover_image
 from audio_edition.master.loudness import gated_loudness
 from audio_edition.master.mp3 import FRAME_SAMPLES, Stream, read_stream, write_stream
+from audio_edition.master.part import PEAK_READING_DB, PartJob, master_part
 from audio_edition.master.settings import EpisodeTags, MasterSettings
 from audio_edition.master.sting import stings_for
 from audio_edition.master.tags import write_tags
@@ -51,34 +59,34 @@ def master_episode(
 ) -> MasteredAudio:
     """Master `script`'s clips (`clips[i]` speaks `script.segments[i]`) into the MP3 `out_path`.
 
-    Mastered chapters are kept in `cache_dir` (None: a temporary folder, forgotten after)."""
+    Mastered parts are kept in `cache_dir` (None: a temporary folder, forgotten after)."""
     cover = cover_image(tags.cover, tags.publication)  # a bad cover fails before any work
     kinds = {chapter.sting for chapter in script.chapters if chapter.sting}
     stings = stings_for(kinds, profile.stings, SAMPLE_RATE)
     sting_ids = {kind: hashlib.sha256(s.tobytes()).hexdigest() for kind, s in stings.items()}
-    layouts = lay_out(
+    parts = lay_out(
         script, clips, {kind: len(s) for kind, s in stings.items()}, settings.sting_gap_ms
     )
     with contextlib.ExitStack() as stack:
         root = cache_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         jobs = [
-            ChapterJob(
-                name=f"chapter {chapter.id!r}",
-                layout=layout,
-                sting=stings[chapter.sting] if chapter.sting else None,
-                sting_id=sting_ids.get(chapter.sting or "", ""),
+            PartJob(
+                name=_name(script, part),
+                layout=part,
+                sting=stings[part.sting.kind] if part.sting else None,
+                sting_id=sting_ids[part.sting.kind] if part.sting else "",
                 settings=settings,
                 cache_root=root,
             )
-            for chapter, layout in zip(script.chapters, layouts, strict=True)
+            for part in parts
         ]
-        chapters = _master_chapters(jobs)
-        streams = [_stream(chapter, job.name) for chapter, job in zip(chapters, jobs, strict=True)]
-        _check_loudness(chapters, settings, out_path)
-        # each chapter starts where the frames of the ones before it end
+        mastered = _master_parts(jobs)
+        streams = [_stream(part, job.name) for part, job in zip(mastered, jobs, strict=True)]
+        _check_loudness(mastered, settings, out_path)
+        # each part starts where the frames of the ones before it end
         starts = np.cumsum([0] + [s.frame_count * FRAME_SAMPLES for s in streams[:-1]]).tolist()
         total = starts[-1] + streams[-1].samples
-        chapter_times, segment_times = episode_timings(script, layouts, starts, total)
+        chapter_times, segment_times = episode_timings(script, parts, starts, total)
         _write(streams, out_path, tags, chapter_times, cover)
     return MasteredAudio(
         path=out_path,
@@ -89,15 +97,21 @@ def master_episode(
     )
 
 
-def _master_chapters(jobs: list[ChapterJob]) -> list[MasteredChapter]:
-    """Every job's chapter, mastered side by side (longest first, so that the cores finish
+def _name(script: Script, part: Part) -> str:
+    """How messages name a part: its chapter, and where it starts when it is not the first."""
+    name = f"chapter {script.chapters[part.chapter].id!r}"
+    return name if not part.first_segment else f"{name} (from segment {part.first_segment + 1})"
+
+
+def _master_parts(jobs: list[PartJob]) -> list[MasteredPart]:
+    """Every job's part, mastered side by side (longest first, so that the cores finish
     together); the first failure cancels what has not started."""
     workers = min(cpu_count(), len(jobs))
     if workers == 1:
-        return [master_chapter(job) for job in jobs]
+        return [master_part(job) for job in jobs]
     longest_first = sorted(range(len(jobs)), key=lambda i: -jobs[i].layout.frames)
     with worker_pool(workers) as pool:
-        futures = {i: pool.submit(master_chapter, jobs[i]) for i in longest_first}
+        futures = {i: pool.submit(master_part, jobs[i]) for i in longest_first}
         try:
             return [futures[i].result() for i in range(len(jobs))]
         except BaseException:
@@ -105,28 +119,28 @@ def _master_chapters(jobs: list[ChapterJob]) -> list[MasteredChapter]:
             raise
 
 
-def _stream(chapter: MasteredChapter, name: str) -> Stream:
-    """The chapter's stream, read from the cache file the worker made or verified."""
-    data = chapter.mp3.read_bytes()
-    if hashlib.sha256(data).hexdigest() != chapter.sha256:
+def _stream(part: MasteredPart, name: str) -> Stream:
+    """The part's stream, read from the cache file the worker made or verified."""
+    data = part.mp3.read_bytes()
+    if hashlib.sha256(data).hexdigest() != part.sha256:
         raise AudioError(f"{name}: its MP3 changed in the cache while the episode was mastered")
     stream = read_stream(data, f"the MP3 of {name}")
-    if stream.samples != chapter.samples:
-        raise AudioError(f"{name}: its MP3 holds {stream.samples} samples, not {chapter.samples}")
+    if stream.samples != part.samples:
+        raise AudioError(f"{name}: its MP3 holds {stream.samples} samples, not {part.samples}")
     return stream
 
 
 def _check_loudness(
-    chapters: Sequence[MasteredChapter], settings: MasterSettings, out_path: Path
+    parts: Sequence[MasteredPart], settings: MasterSettings, out_path: Path
 ) -> None:
-    """The episode's loudness and true peak, from its chapters' measurements, on target."""
-    loudness = gated_loudness(np.concatenate([c.energies for c in chapters]))
-    peak = max(c.true_peak_db for c in chapters)
+    """The episode's loudness and true peak, from its parts' measurements, on target."""
+    loudness = gated_loudness(np.concatenate([p.energies for p in parts]))
+    peak = max(p.true_peak_db for p in parts)
     if abs(loudness - settings.target_lufs) > settings.tolerance_lu or (
         peak + PEAK_READING_DB > settings.true_peak_db
     ):
         raise AudioError(
-            f"{out_path.name}: the chapters together measure {loudness:.1f} LUFS, true peak "
+            f"{out_path.name}: the parts together measure {loudness:.1f} LUFS, true peak "
             f"{peak:.1f} dBTP (target {settings.target_lufs:.1f} ±{settings.tolerance_lu} LUFS, "
             f"peak <= {settings.true_peak_db:.1f} dBTP)"
         )
