@@ -18,8 +18,10 @@ from mutagen.mp3 import MP3, BitrateMode
 from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
 from audio_edition.master.assemble import PART_S, SAMPLE_RATE, lay_out, read_part
+from audio_edition.master.cache import MasteredPart
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.encode import encode_frames
+from audio_edition.master.episode import _check_loudness
 from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
 from audio_edition.master.limiter import limited_pcm16, true_peak_db
 from audio_edition.master.loudness import integrated_loudness, measure_file
@@ -364,18 +366,24 @@ def test_the_joints_are_seamless(episode):
 
 def test_segments_are_heard_at_their_times(episode, voice_clips):
     """Each clip, cross-correlated with the decoded episode around its segment's start, lines
-    up within the millisecond the timings are rounded to."""
+    up within the millisecond the timings are rounded to; a chapter's first clip, which starts
+    a sting and its gap after the (exact) CHAP start, lines up to the sample."""
     audio, folder = episode
-    _, clips = voice_clips
+    script, clips = voice_clips
     joined = decode_whole(audio.path)
     margin = 2_400  # 100 ms
+    chapters = read_chapters(audio.path)
     for timing, clip in zip(audio.segments, clips, strict=True):
         with wave.open(str(clip.path)) as wav:
             voice = np.frombuffer(wav.readframes(clip.frames), "<i2").astype(np.float32)
         start = timing.start_ms * 24
+        sting = script.chapters[timing.chapter_index].sting
+        if timing.segment_index == 0 and sting:
+            chapter_start = chapters[timing.chapter_index].start_ms * 24
+            start = chapter_start + len(chime(sting, SAMPLE_RATE)) + 7_200  # 300 ms gap
         region = joined[start - margin : start + len(voice) + margin]
-        correlation = np.correlate(region, voice, mode="valid")
-        assert abs(int(correlation.argmax()) - margin) <= 12, timing.text
+        lag = int(np.correlate(region, voice, mode="valid").argmax()) - margin
+        assert lag == 0 if timing.segment_index == 0 and sting else abs(lag) <= 12, timing.text
     document = json.loads((folder / "chapters.json").read_text("utf-8"))
     assert [round(c["startTime"] * 1000) for c in document["chapters"]] == [
         c.start_ms for c in read_chapters(audio.path)
@@ -436,6 +444,19 @@ def test_chapters_of_very_different_loudness_make_an_episode_on_target(tmp_path)
     for chapter in audio.chapters:
         seconds = (chapter.end_ms - chapter.start_ms) / 1000
         assert abs(ebur128(audio.path, chapter.start_ms / 1000, seconds) + 16.0) <= 0.5
+
+
+def test_the_episode_is_checked_from_its_parts_measurements(tmp_path):
+    """The episode's loudness is the gated blend of its parts' 100 ms energies: parts that pass
+    alone can still make an episode off target, and that is an error, not a quiet miss."""
+    tone = 10 ** ((-16.0 + 0.691) / 10)  # a 100 ms energy that reads -16 LUFS
+    part = MasteredPart(tmp_path / "x.mp3", "", 0, -16.0, -2.0, np.full(600, tone), encodes=1)
+    _check_loudness([part, part], MasterSettings(), tmp_path / "e.mp3")  # on target: no error
+    quiet = replace(part, energies=np.full(600, tone / 10**0.06))  # 0.6 dB under
+    with pytest.raises(AudioError, match=r"e.mp3: the parts together measure -16.6 LUFS"):
+        _check_loudness([quiet, quiet], MasterSettings(), tmp_path / "e.mp3")
+    with pytest.raises(AudioError, match="true peak -0.9 dBTP"):
+        _check_loudness([part, replace(part, true_peak_db=-0.9)], MasterSettings(), tmp_path)
 
 
 def test_mp3_streams_are_checked_before_they_are_joined():
