@@ -436,6 +436,17 @@ def test_a_damaged_chapter_in_the_cache_is_made_again(tmp_path):
     assert len(list(cache.glob("*.mp3"))) == 3 and not list(cache.glob(".*"))
 
 
+def test_a_part_failing_in_a_worker_fails_the_episode_naming_it(tmp_path):
+    script, clips = three_chapters(tmp_path)
+    clips[7].path.write_bytes(clips[7].path.read_bytes()[:-1000])  # read only by its worker
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(AudioError, match="segment 2 of chapter 'c2' .* is truncated"):
+        master_episode(script, clips, load_profile(), out / "e.mp3", TAGS, cache_dir=out / "c")
+    assert [p.name for p in out.iterdir()] in ([], ["c"])  # no episode, nothing half-written
+    assert not list(out.rglob(".*"))
+
+
 def test_chapters_of_very_different_loudness_make_an_episode_on_target(tmp_path):
     script, clips = three_chapters(tmp_path, levels=(0.01, 0.12, 0.7))  # about -42, -20, -5 LUFS
     audio = master_episode(script, clips, load_profile(), tmp_path / "e.mp3", TAGS)
