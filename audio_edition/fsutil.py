@@ -19,14 +19,18 @@ def temp_sibling(path: Path, stem: str | None = None) -> Path:
     return Path(name)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that `path` holds either the old or the whole new content."""
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write `data` to `path` so that `path` holds either the old or the whole new content.
+
+    durable=False skips the fsync, for caches whose entries are verified when read: after a
+    power loss they may be missing or damaged, never wrongly trusted."""
     temp = temp_sibling(path)
     try:
         with open(temp, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     finally:

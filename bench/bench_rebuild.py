@@ -1,6 +1,7 @@
 """Benchmark: an editor's one-sentence correction vs the full build of the sample page.
 
-Target: the corrected rebuild takes at most 20 % of the full build's time.
+Target (issue 17): the corrected rebuild takes at most 5 % of the full build's time: only the
+chapter holding the sentence is synthesised and mastered again, the others come from the caches.
 Run by hand: .venv/bin/python bench/bench_rebuild.py
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "000_aa4cbc5942cc5dc6.txt"
 ORIGINAL, CORRECTED = "累计收益 3万余元。", "累计收益 4万余元。"
-TARGET_RATIO = 0.20
+TARGET_RATIO = 0.05
 
 
 def timed_build(page: Path, out: Path, *extra: str) -> tuple[float, dict]:

@@ -17,11 +17,15 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
-from audio_edition.master.assemble import SAMPLE_RATE, assemble
+from audio_edition.master.assemble import PART_S, SAMPLE_RATE, lay_out, read_part
+from audio_edition.master.cache import MasteredPart
 from audio_edition.master.cover import COVER_PX, default_cover
+from audio_edition.master.encode import encode_frames
+from audio_edition.master.episode import _check_loudness
 from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
-from audio_edition.master.limiter import TruePeakMeter, limited_pcm16
+from audio_edition.master.limiter import limited_pcm16, true_peak_db
 from audio_edition.master.loudness import _k_spectrum, integrated_loudness, measure_file
+from audio_edition.master.mp3 import crc16, crc16_combine, stream_from_frames
 from audio_edition.master.sting import chime
 from audio_edition.model import Chapter, Clip, Script, Segment, Voice
 from audio_edition.profile import load_profile
@@ -104,7 +108,9 @@ def episode(voice_clips, tmp_path_factory):
     """The mastered episode with its transcript and chapters file."""
     script, clips = voice_clips
     folder = tmp_path_factory.mktemp("episode")
-    audio = master_episode(script, clips, load_profile(), folder / "episode.mp3", TAGS)
+    audio = master_episode(
+        script, clips, load_profile(), folder / "episode.mp3", TAGS, cache_dir=folder / "cache"
+    )
     write_vtt(audio, folder / "transcript.vtt")
     write_chapters_json(audio, folder / "chapters.json")
     return audio, folder
@@ -145,7 +151,7 @@ def test_chapters_read_back_in_order_covering_the_file(episode):
         assert before.end_ms == after.start_ms > before.start_ms
     assert chapters[-1].end_ms == audio.duration_ms
     info = MP3(audio.path).info
-    assert abs(info.length * 1000 - audio.duration_ms) < 100  # the file is as long as its chapters
+    assert abs(info.length * 1000 - audio.duration_ms) <= 0.5  # as long as its chapters, to the ms
     toc = ID3(audio.path).getall("CTOC")
     assert len(toc) == 1 and toc[0].element_id == "toc"
     assert toc[0].flags == CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
@@ -286,6 +292,236 @@ def test_the_same_input_gives_the_same_bytes(episode, voice_clips, tmp_path):
     assert again.path.read_bytes() == audio.path.read_bytes()
 
 
+# --- joined chapters: exact, seamless, cached ---------------------------------------------------
+
+
+def crc16_reference(data: bytes) -> int:
+    """CRC-16 as the LAME tag spec defines it (0x8005 reflected, initial 0), bit by bit."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def lame_tag(path: Path) -> dict:
+    """The Xing/LAME Info frame of an MP3, read by the offsets of the LAME tag specification
+    (MPEG-2 mono: a 4-byte header and 9 bytes of side information before "Info")."""
+    data = path.read_bytes()
+    audio = data[ID3(path).size :]
+    info = audio[13:]
+    assert info[:4] == b"Info" and int.from_bytes(info[4:8], "big") & 0x3 == 0x3
+    lame = info[120:156]
+    delay_padding = int.from_bytes(lame[21:24], "big")
+    frame_size = 72_000 * 64 // 24_000  # the Info frame: 64 kb/s, the smallest that holds it
+    return {
+        "frames": int.from_bytes(info[8:12], "big"),
+        "bytes": int.from_bytes(info[12:16], "big"),
+        "encoder": lame[:9],
+        "delay": delay_padding >> 12,
+        "padding": delay_padding & 0xFFF,
+        "music_length": int.from_bytes(lame[28:32], "big"),
+        "music_crc_ok": int.from_bytes(lame[32:34], "big") == crc16_reference(audio[frame_size:]),
+        "tag_crc_ok": int.from_bytes(lame[34:36], "big") == crc16_reference(audio[: 13 + 154]),
+        "audio": audio,
+        "frame_size": frame_size,
+    }
+
+
+def decode_whole(path: Path, sample_format: str = "f32le") -> np.ndarray:
+    """All samples of an MP3 as ffmpeg decodes it (gapless), failing on any decoding error."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", sample_format, "-"],
+        capture_output=True,
+        check=True,
+    )
+    assert result.stderr == b"", result.stderr.decode()  # plays through: no damaged frame
+    return np.frombuffer(result.stdout, {"f32le": "<f4", "s16le": "<i2"}[sample_format])
+
+
+def test_the_info_frame_describes_the_joined_stream(episode):
+    audio, _ = episode
+    tag = lame_tag(audio.path)
+    assert tag["bytes"] == tag["music_length"] == len(tag["audio"])
+    assert tag["frames"] * 144 + tag["frame_size"] == len(tag["audio"])  # 48 kb/s: 144 B a frame
+    assert tag["encoder"] == b"LAME3.100"
+    assert tag["delay"] == 576 and 529 <= tag["padding"] < 576 + 576 + 529
+    assert tag["music_crc_ok"] and tag["tag_crc_ok"]
+    samples = tag["frames"] * 576 - tag["delay"] - tag["padding"]
+    assert len(decode_whole(audio.path)) == samples  # the decoder trims exactly those
+    assert MP3(audio.path).info.length == samples / 24_000
+    assert round(samples / 24) == audio.duration_ms == audio.chapters[-1].end_ms
+
+
+def test_each_chapter_is_heard_from_its_chap_start_to_the_sample(episode, voice_clips):
+    """Decoded, the episode from each CHAP start is that chapter's own MP3, sample for sample
+    (each chapter mastered alone reuses the cached chapter: same frames)."""
+    audio, folder = episode
+    script, clips = voice_clips
+    joined = decode_whole(audio.path)
+    first = 0
+    for chapter, timing in zip(script.chapters, read_chapters(audio.path), strict=True):
+        own = master_episode(
+            Script((chapter,), "offline"),
+            clips[first : first + len(chapter.segments)],
+            load_profile(),
+            folder / f"alone-{chapter.id}.mp3",
+            TAGS,
+            cache_dir=folder / "cache",
+        )
+        first += len(chapter.segments)
+        alone = decode_whole(own.path)
+        start = timing.start_ms * 24  # a CHAP start is a whole number of 24 ms frames: exact
+        assert np.abs(joined[start : start + len(alone)] - alone).max() < 1e-6, chapter.id
+        sound = np.flatnonzero(np.abs(alone) > 10 ** (-50 / 20))[0]
+        assert np.flatnonzero(np.abs(joined[start:]) > 10 ** (-50 / 20))[0] == sound
+    assert len(list((folder / "cache").glob("*.mp3"))) == len(script.chapters)  # all reused
+
+
+def test_the_joints_are_seamless(episode):
+    """Where two chapters' streams meet, the largest step between samples is no bigger than in
+    the silence before it. (A chapter's first frame reading the previous chapter's bytes, or a
+    decoder state carried over from sound, would show there. Later in that frame the next
+    chapter's sting may already sound faintly: MP3's pre-echo of its attack, as in any encode.)
+    Decoded to 16 bits, as players play it."""
+    audio, _ = episode
+    joined = decode_whole(audio.path, "s16le").astype(np.int32)
+    for timing in read_chapters(audio.path)[1:]:
+        meet = timing.start_ms * 24 - 576 - 529  # the second stream's first decoded sample
+        joint = joined[meet - 48 : meet + 48]  # 2 ms each side
+        silence = joined[meet - 48 - 4_800 : meet - 48]  # the 200 ms before
+        assert np.abs(np.diff(joint)).max() <= np.abs(np.diff(silence)).max(), timing.id
+        assert np.abs(joint).max() <= np.abs(silence).max(), timing.id
+
+
+def test_segments_are_heard_at_their_times(episode, voice_clips):
+    """Each clip, cross-correlated with the decoded episode around its segment's start, lines
+    up within the millisecond the timings are rounded to; a chapter's first clip, which starts
+    a sting and its gap after the (exact) CHAP start, lines up to the sample."""
+    audio, folder = episode
+    script, clips = voice_clips
+    joined = decode_whole(audio.path)
+    margin = 2_400  # 100 ms
+    chapters = read_chapters(audio.path)
+    for timing, clip in zip(audio.segments, clips, strict=True):
+        with wave.open(str(clip.path)) as wav:
+            voice = np.frombuffer(wav.readframes(clip.frames), "<i2").astype(np.float32)
+        start = timing.start_ms * 24
+        sting = script.chapters[timing.chapter_index].sting
+        if timing.segment_index == 0 and sting:
+            chapter_start = chapters[timing.chapter_index].start_ms * 24
+            start = chapter_start + len(chime(sting, SAMPLE_RATE)) + 7_200  # 300 ms gap
+        region = joined[start - margin : start + len(voice) + margin]
+        lag = int(np.correlate(region, voice, mode="valid").argmax()) - margin
+        assert lag == 0 if timing.segment_index == 0 and sting else abs(lag) <= 12, timing.text
+    document = json.loads((folder / "chapters.json").read_text("utf-8"))
+    assert [round(c["startTime"] * 1000) for c in document["chapters"]] == [
+        c.start_ms for c in read_chapters(audio.path)
+    ]
+    cues = parse_vtt((folder / "transcript.vtt").read_text("utf-8"))
+    starts = {start for start, _, _ in cues}
+    assert all(timing.start_ms in starts for timing in audio.segments)  # a cue opens each one
+
+
+def three_chapters(folder: Path, levels=(0.12, 0.12, 0.12)) -> tuple[Script, list[Clip]]:
+    """Three chapters of tone clips, each chapter's clips at its own level."""
+    chapters, clips = [], []
+    for n, level in enumerate(levels):
+        segments = []
+        for i in range(3):
+            clip = tone_clip(folder / f"{n}-{i}.wav", 2.0 + 0.3 * i + 0.1 * n, level=level)
+            clips.append(clip)
+            segments.append(Segment("body", f"第{n}章第{i}句。", f"第{n}章第{i}句。", 400, BAKER))
+        sting = "edition" if n == 0 else "article"
+        chapters.append(Chapter(f"c{n}", f"第{n}章", tuple(segments), sting=sting))
+    return Script(tuple(chapters), engine="offline"), clips
+
+
+def test_a_correction_masters_only_its_chapter(tmp_path):
+    script, clips = three_chapters(tmp_path)
+    cache = tmp_path / "cache"
+    before = master_episode(
+        script, clips, load_profile(), tmp_path / "a.mp3", TAGS, cache_dir=cache
+    )
+    entries = set(cache.iterdir())
+    clips[4] = tone_clip(tmp_path / "fixed.wav", 2.3, level=0.1)  # one sentence of chapter 2
+    after = master_episode(script, clips, load_profile(), tmp_path / "b.mp3", TAGS, cache_dir=cache)
+    added = set(cache.iterdir()) - entries
+    assert sorted(p.suffix for p in added) == [".json", ".mp3"]  # one chapter mastered again
+    old, new = lame_tag(before.path)["audio"], lame_tag(after.path)["audio"]
+    first = (before.chapters[1].start_ms * 24 // 576) * 144 + 192  # chapter 1's frames
+    assert new[192:first] == old[192:first]
+    last = (before.chapters[2].start_ms * 24 // 576) * 144 + 192
+    assert new[-(len(old) - last) :] == old[last:]  # chapter 3's frames: the same bytes
+
+
+def test_a_damaged_chapter_in_the_cache_is_made_again(tmp_path):
+    script, clips = three_chapters(tmp_path)
+    cache = tmp_path / "cache"
+    good = master_episode(script, clips, load_profile(), tmp_path / "a.mp3", TAGS, cache_dir=cache)
+    damaged = sorted(cache.glob("*.mp3"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:-500])
+    again = master_episode(script, clips, load_profile(), tmp_path / "b.mp3", TAGS, cache_dir=cache)
+    assert again.path.read_bytes() == good.path.read_bytes()
+    assert len(list(cache.glob("*.mp3"))) == 3 and not list(cache.glob(".*"))
+
+
+def test_a_part_failing_in_a_worker_fails_the_episode_naming_it(tmp_path):
+    script, clips = three_chapters(tmp_path)
+    clips[7].path.write_bytes(clips[7].path.read_bytes()[:-1000])  # read only by its worker
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(AudioError, match="segment 2 of chapter 'c2' .* is truncated"):
+        master_episode(script, clips, load_profile(), out / "e.mp3", TAGS, cache_dir=out / "c")
+    assert [p.name for p in out.iterdir()] in ([], ["c"])  # no episode, nothing half-written
+    assert not list(out.rglob(".*"))
+
+
+def test_chapters_of_very_different_loudness_make_an_episode_on_target(tmp_path):
+    script, clips = three_chapters(tmp_path, levels=(0.01, 0.12, 0.7))  # about -42, -20, -5 LUFS
+    audio = master_episode(script, clips, load_profile(), tmp_path / "e.mp3", TAGS)
+    measured = measure_file(audio.path)
+    assert abs(measured.integrated_lufs + 16.0) <= 0.5 and measured.true_peak_db <= -1.0
+    for chapter in audio.chapters:
+        seconds = (chapter.end_ms - chapter.start_ms) / 1000
+        assert abs(ebur128(audio.path, chapter.start_ms / 1000, seconds) + 16.0) <= 0.5
+
+
+def test_the_episode_is_checked_from_its_parts_measurements(tmp_path):
+    """The episode's loudness is the gated blend of its parts' 100 ms energies: parts that pass
+    alone can still make an episode off target, and that is an error, not a quiet miss."""
+    tone = 10 ** ((-16.0 + 0.691) / 10)  # a 100 ms energy that reads -16 LUFS
+    part = MasteredPart(tmp_path / "x.mp3", "", 0, -16.0, -2.0, np.full(600, tone), encodes=1)
+    _check_loudness([part, part], MasterSettings(), tmp_path / "e.mp3")  # on target: no error
+    quiet = replace(part, energies=np.full(600, tone / 10**0.06))  # 0.6 dB under
+    with pytest.raises(AudioError, match=r"e.mp3: the parts together measure -16.6 LUFS"):
+        _check_loudness([quiet, quiet], MasterSettings(), tmp_path / "e.mp3")
+    with pytest.raises(AudioError, match="true peak -0.9 dBTP"):
+        _check_loudness([part, replace(part, true_peak_db=-0.9)], MasterSettings(), tmp_path)
+
+
+def test_mp3_streams_are_checked_before_they_are_joined():
+    rng = np.random.default_rng(5)
+    for size in (0, 1, 7, 1000, 70_001):
+        data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        assert crc16(data) == crc16_reference(data)
+    assert crc16(b"123456789") == 0xBB3D  # the catalogue's check value of CRC-16/ARC
+    a, b = rng.bytes(3_001), rng.bytes(12_345)
+    assert crc16_combine(crc16(a), crc16(b), len(b)) == crc16(a + b)
+    pcm = (0.3 * np.sin(np.arange(24_000) * 0.05) * 32767).astype("<i2").tobytes()
+    frames = encode_frames([pcm], SAMPLE_RATE, 48)
+    stream = stream_from_frames(frames, 24_000, "a tone")
+    assert stream.samples == 24_000 and stream.delay == 576
+    borrowing = frames[:4] + b"\x10" + frames[5:]  # a first frame reading a previous one's bytes
+    with pytest.raises(AudioError, match="borrowing from the bit reservoir"):
+        stream_from_frames(borrowing, 24_000, "a cut stream")
+    with pytest.raises(AudioError, match="not whole constant-bitrate frames"):
+        stream_from_frames(frames[:-10], 24_000, "a cut stream")
+    with pytest.raises(AudioError, match="cannot hold"):
+        stream_from_frames(frames, 24_000 + 600, "a short stream")
+
+
 # --- stings -------------------------------------------------------------------------------------
 
 
@@ -339,11 +575,14 @@ def test_a_missing_user_sting_is_a_config_error(voice_clips, tmp_path):
 # --- a guard against bad clips, and many clips --------------------------------------------------
 
 
-def tone_clip(path: Path, seconds: float, rate: int = SAMPLE_RATE, channels: int = 1) -> Clip:
-    """A speech-like clip: a 150 Hz buzz with harmonics, syllable-modulated, at ~-20 LUFS."""
+def tone_clip(
+    path: Path, seconds: float, rate: int = SAMPLE_RATE, channels: int = 1, level: float = 0.12
+) -> Clip:
+    """A speech-like clip: a 150 Hz buzz with harmonics, syllable-modulated, at ~-20 LUFS
+    (at the default level)."""
     t = np.arange(round(seconds * rate)) / rate
     buzz = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 12))
-    samples = 0.12 * buzz * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+    samples = level * buzz * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
     with wave.open(str(path), "wb") as out:
         out.setnchannels(channels)
         out.setsampwidth(2)
@@ -394,15 +633,46 @@ def test_a_bad_clip_is_refused_naming_its_segment(tmp_path, damage, message):
 def test_many_clips_are_laid_end_to_end_exactly(tmp_path):
     lengths = [0.2 + (i % 7) * 0.05 for i in range(300)]
     clips = [tone_clip(tmp_path / f"{i}.wav", s) for i, s in enumerate(lengths)]
-    episode = assemble(small_script(300), clips, {"article": 24_000}, sting_gap_ms=300)
+    (layout,) = lay_out(small_script(300), clips, {"article": 24_000}, sting_gap_ms=300)
+    assert (layout.sting.start, layout.sting.frames) == (0, 24_000)
     position = 24_000 + 7_200  # the sting, then its gap (frames)
-    for timing, clip in zip(episode.segments, clips, strict=True):
-        assert timing.start_ms == round(position / 24)
-        position += clip.frames
-        assert timing.end_ms == round(position / 24)
-        position += 6_000  # 250 ms
-    assert len(episode.samples) == position
-    assert episode.chapters[0].start_ms == 0 and episode.chapters[0].end_ms == round(position / 24)
+    for (start, end), clip in zip(layout.spans, clips, strict=True):
+        assert (start, end) == (position, position + clip.frames)
+        position += clip.frames + 6_000  # 250 ms
+    assert layout.frames == position
+    samples, _ = read_part(layout)
+    assert len(samples) == position and not samples[: 24_000 + 7_200].any()
+    with wave.open(str(clips[-1].path)) as wav:
+        last = np.frombuffer(wav.readframes(clips[-1].frames), "<i2") / 32768.0
+    assert np.array_equal(samples[layout.spans[-1][0] : layout.spans[-1][1]], last)
+
+
+def test_a_long_chapter_is_mastered_in_parts_joined_in_a_pause(tmp_path):
+    """A chapter over PART_S is cut after a segment whose pause can hold a joint; its segments
+    keep their exact lengths, and the joint adds only the encoder's delay and padding (48 to
+    72 ms) to that pause."""
+    clips = [tone_clip(tmp_path / f"{i}.wav", 3.0 + 0.01 * i) for i in range(30)]
+    segments = tuple(Segment("body", f"第{i}句。", f"第{i}句。", 400, BAKER) for i in range(30))
+    script = Script((Chapter("long", "长文", segments, sting="article"),), engine="offline")
+    parts = lay_out(script, clips, {"article": 24_000}, sting_gap_ms=300)
+    # 1.3 s of sting and gap, then 3.4 s + 10 ms more each: past 60 s after 17 segments
+    assert [p.first_segment for p in parts] == [0, 17]
+    assert parts[0].frames >= PART_S * SAMPLE_RATE and parts[1].sting is None
+    cache = tmp_path / "cache"
+    audio = master_episode(script, clips, load_profile(), tmp_path / "e.mp3", TAGS, cache_dir=cache)
+    assert len(list(cache.glob("*.mp3"))) == 2
+    (chapter,) = read_chapters(audio.path)
+    assert (chapter.start_ms, chapter.end_ms) == (0, audio.duration_ms)
+    gaps = [
+        b.start_ms - a.end_ms for a, b in zip(audio.segments[:-1], audio.segments[1:], strict=True)
+    ]
+    assert gaps[:16] + gaps[17:] == [400] * 28 and 400 + 48 <= gaps[16] <= 400 + 72
+    for timing, clip in zip(audio.segments, clips, strict=True):
+        assert abs((timing.end_ms - timing.start_ms) - clip.duration_ms) <= 1
+    joined = decode_whole(audio.path, "s16le").astype(np.int32)
+    meet = audio.segments[17].start_ms * 24 - 576 - 529
+    assert np.abs(np.diff(joined[meet - 48 : meet + 48])).max() == 0
+    assert abs(measure_file(audio.path).integrated_lufs + 16.0) <= 0.5
 
 
 def test_one_chapter_episode_without_sting(tmp_path):
@@ -459,15 +729,15 @@ def test_limiter_holds_the_true_peak_ceiling(tmp_path):
 
 
 @pytest.mark.voice
-def test_true_peak_meter_reads_a_stream_like_ebur128(episode):
+def test_true_peak_reads_like_ebur128(episode):
     audio, _ = episode
-    raw, _ = run_ffmpeg(["-i", str(audio.path), "-f", "s16le", "-"], what="decode")
-    whole, pieces = TruePeakMeter(), TruePeakMeter()
-    whole.feed(raw)
-    for start in range(0, len(raw), 9_999):  # odd sizes: samples split across pieces
-        pieces.feed(raw[start : start + 9_999])
-    assert whole.close() == pieces.close()
-    assert abs(pieces.close() - measure_file(audio.path).true_peak_db) <= 0.15
+    decoded = decode(audio.path)
+    assert abs(true_peak_db(decoded) - measure_file(audio.path).true_peak_db) <= 0.15
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE  # a tone at fs/4 sampled 45 degrees off its peaks
+    tone = (0.5 * np.sin(2 * np.pi * SAMPLE_RATE / 4 * t + np.pi / 4)).astype(np.float32)
+    assert np.abs(tone).max() < 0.36
+    assert abs(true_peak_db(tone) - 20 * np.log10(0.5)) < 0.15  # not the samples: -9 dB
+    assert true_peak_db(np.zeros(100, np.float32)) == -np.inf
 
 
 def test_default_cover_is_a_deterministic_square_png():

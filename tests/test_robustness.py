@@ -20,11 +20,15 @@ import time
 from pathlib import Path
 
 import feedparser
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import BUILD_BASE_URL, BUILD_DATE, feed_files, tone_build, write_build_page
 
 from audio_edition.cli import cli
+from audio_edition.synth.cache import write_wav
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DATE = "2026-11-29"
 BASE_URL = "http://127.0.0.1:8000"
@@ -73,9 +77,11 @@ def assert_feed_intact(out: Path) -> list[Path]:
     return files
 
 
-def run_build(page: Path, out: Path, env: dict | None = None) -> subprocess.Popen:
+def run_build(
+    page: Path, out: Path, env: dict | None = None, extra: tuple[str, ...] = ()
+) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "audio_edition", *build_args(page, out, "--json")],
+        [sys.executable, "-m", "audio_edition", *build_args(page, out, "--json", *extra)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
@@ -159,14 +165,22 @@ def test_an_unwritable_output_directory_is_one_line(tmp_path):
 
 @pytest.mark.voice
 def test_a_failing_ffmpeg_keeps_the_previous_episode(good_build):
+    """Mastering needs ffmpeg to read a user's sting file: when ffmpeg fails there, the error
+    is one line with ffmpeg's own words, and the previous episode stays."""
     folder, out = good_build
     before = assert_feed_intact(out)
     feed = (out / "feed.xml").read_bytes()
     broken = folder / "ffmpeg"
     broken.write_text("#!/bin/sh\necho 'simulated encoder failure' >&2\nexit 1\n")
     broken.chmod(0o755)
+    profile = folder / "profile.toml"
+    default = (ROOT / "voices" / "default.toml").read_text("utf-8")
+    profile.write_text(default.replace('article = ""', 'article = "sting.wav"'), "utf-8")
+    write_wav(folder / "sting.wav", np.full(12_000, 0.1, np.float32), 24_000)
     page = write_page(folder, extra="新建加工厂四十家。")
-    process = run_build(page, out, env={"IMAGEIO_FFMPEG_EXE": str(broken)})
+    process = run_build(
+        page, out, env={"IMAGEIO_FFMPEG_EXE": str(broken)}, extra=("--profile", str(profile))
+    )
     stdout, stderr = process.communicate(timeout=BUILD_TIMEOUT_S)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 1 and len(lines) == 1, stderr.decode()
@@ -323,3 +337,46 @@ def test_a_build_killed_at_a_chosen_point_leaves_a_good_feed(
             victim.kill()
         victim.communicate()
     assert_survived(out, before, feed_replaced)
+
+
+@pytest.mark.voice
+def test_a_build_killed_while_chapters_are_mastered_leaves_no_worker_and_the_episode(good_build):
+    """Other pauses re-master every chapter from the cached clips, in worker processes: the
+    build is killed as soon as they exist. They die with it (PR_SET_PDEATHSIG), nothing they
+    would have written appears, the previous episode stays whole, and the next build works."""
+    folder, out = good_build
+    feed = (out / "feed.xml").read_bytes()
+    before = assert_feed_intact(out)
+    profile = folder / "slower.toml"
+    default = (ROOT / "voices" / "default.toml").read_text("utf-8")
+    profile.write_text(default.replace("sentence = 350", "sentence = 500"), "utf-8")
+    page = write_page(folder)
+    victim = run_build(page, out, extra=("--profile", str(profile)))
+    children = Path(f"/proc/{victim.pid}/task/{victim.pid}/children")
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    workers: list[int] = []
+    while not workers and victim.poll() is None and time.monotonic() < deadline:
+        workers = [int(pid) for pid in children.read_text().split()]
+    assert workers, "the build never started mastering workers"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=BUILD_TIMEOUT_S)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers), "a mastering worker outlived its build"
+    assert (out / "feed.xml").read_bytes() == feed
+    assert assert_feed_intact(out) == before
+    follower = run_build(page, out, extra=("--profile", str(profile)))
+    _, stderr = follower.communicate(timeout=BUILD_TIMEOUT_S)
+    assert follower.returncode == 0, stderr.decode()
+    assert assert_feed_intact(out) != before  # the slower reading replaced it
+    assert not list(out.rglob("*.tmp"))
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie waiting to be reaped has stopped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from audio_edition.build.options import Stopwatch
-from audio_edition.build.outdir import commit_audio
+from audio_edition.build.outdir import PARTS_CACHE_DIR, commit_audio
 from audio_edition.build.prepare import Prepared
 from audio_edition.config import edition_identity
 from audio_edition.fsutil import temp_sibling
@@ -53,7 +53,10 @@ def publish_episode(
     )
     try:
         with watch.stage("master"):
-            audio = master_episode(script, clips, prepared.profile, staging, tags)
+            parts_cache = out_dir / PARTS_CACHE_DIR
+            audio = master_episode(
+                script, clips, prepared.profile, staging, tags, cache_dir=parts_cache
+            )
         mp3, version = commit_audio(staging, folder, key)
     finally:
         staging.unlink(missing_ok=True)

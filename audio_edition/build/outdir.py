@@ -25,6 +25,7 @@ from audio_edition.model import Episode
 from audio_edition.publish.store import RECORD_NAME, episode_dir
 
 CACHE_DIR = Path(".cache") / "clips"
+PARTS_CACHE_DIR = Path(".cache") / "parts"  # mastered parts of episodes (master/cache.py)
 LOCK_FILE = ".lock"
 VERSION_CHARS = 10  # hex digits of the audio's sha256 in versioned file names
 

@@ -1,13 +1,18 @@
-"""Joining clips, pauses and stings into one episode buffer, with the exact timing of each part.
+"""Laying the episode out in parts from clips, pauses and stings, and the exact timing of all.
 
-Linear in time and memory whatever the number of clips: the WAV headers are read first to lay
-the whole episode out, one float32 buffer of that length is allocated (silence is its zeros),
-and each clip's samples are copied once into their place. No audio is concatenated in a loop.
-Every time comes from the clips' real frame counts; milliseconds are rounded once, from frames.
+The episode is mastered in parts, each on its own time line: a chapter is one part, or, when
+it is longer than PART_S, several, cut after a segment followed by a pause of at least
+JOINT_PAUSE_MS (so a correction masters a minute or so again, not a whole long article, and the
+parts' joints fall in silence). The WAV headers are read first to place every clip, then a
+part's clips are read into one float32 buffer of its length (silence is its zeros), each
+clip's samples copied once into place. No audio is concatenated in a loop. Times in the episode
+come from the clips' real frame counts and from where each part starts once encoded;
+milliseconds are rounded once, from frames.
 """
 
 from __future__ import annotations
 
+import hashlib
 import wave
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,11 +25,13 @@ from audio_edition.model import ChapterTiming, Clip, Script, SegmentTiming
 
 SAMPLE_RATE = 24_000  # Hz: what every clip must be (both engines synthesise at 24 kHz)
 PCM_SCALE = 1.0 / 32768.0  # 16-bit sample -> float, full scale 1.0
+PART_S = 60.0  # s: a chapter is cut into parts of at least this length (the last may be shorter)
+JOINT_PAUSE_MS = 300  # ms: the shortest pause a part may end in
 
 
 @dataclass(frozen=True)
 class StingSpan:
-    """Where a sting goes in the episode, in frames: [start, start + frames)."""
+    """Where a sting goes in its chapter, in frames: [start, start + frames)."""
 
     kind: str
     start: int
@@ -32,35 +39,33 @@ class StingSpan:
 
 
 @dataclass(frozen=True)
-class Assembly:
-    """The episode's speech and pauses (stings' places left silent) and the timing of all."""
+class Part:
+    """A chapter, or a part of one, on its own time line: its sting (a chapter's first part
+    has it), each clip's place, and its length (up to the end of the pause after its last
+    segment), all in frames."""
 
-    samples: np.ndarray  # float32, full scale 1.0
-    sample_rate: int
-    chapters: tuple[ChapterTiming, ...]
-    segments: tuple[SegmentTiming, ...]
-    stings: tuple[StingSpan, ...]
-
-    @property
-    def duration_ms(self) -> int:
-        return frames_to_ms(len(self.samples), self.sample_rate)
+    chapter: int  # which chapter of the script it belongs to
+    first_segment: int  # the chapter's segment it starts with
+    clips: tuple[Path, ...]
+    spans: tuple[tuple[int, int], ...]  # [start, end) of each clip
+    labels: tuple[str, ...]  # how an error names each clip's segment
+    sting: StingSpan | None
+    frames: int
 
 
 def frames_to_ms(frames: int, sample_rate: int) -> int:
     return round(frames * 1000 / sample_rate)
 
 
-def assemble(
+def lay_out(
     script: Script,
     clips: Sequence[Clip],
     sting_frames: Mapping[str, int],
     sting_gap_ms: int,
-) -> Assembly:
-    """Lay out `script` (with `clips[i]` for `script.segments[i]`) and read the clips into place.
-
-    `sting_frames` gives the length of each sting kind the script uses; a sting is followed by
-    `sting_gap_ms` of silence, every segment by its own `pause_ms`.
-    """
+) -> tuple[Part, ...]:
+    """Lay out `script`'s chapters in parts (with `clips[i]` for `script.segments[i]`), checking
+    every clip's WAV header. `sting_frames` gives the length of each sting kind the script uses;
+    a sting is followed by `sting_gap_ms` of silence, every segment by its own `pause_ms`."""
     segments = script.segments
     if len(clips) != len(segments):
         raise AudioError(
@@ -68,44 +73,89 @@ def assemble(
         )
     if not segments:
         raise AudioError("the script has nothing to say: there is no episode to master")
-    labels = _labels(script)
-    frames = [_clip_frames(clip, label) for clip, label in zip(clips, labels, strict=True)]
     gap = _ms_to_frames(sting_gap_ms)
-
-    chapter_starts, stings, spans = [], [], []
-    position = 0
-    index = 0
-    for chapter in script.chapters:
-        chapter_starts.append(position)
+    longest = round(PART_S * SAMPLE_RATE)
+    parts = []
+    remaining = iter(clips)
+    for index, chapter in enumerate(script.chapters):
+        sting = None
+        position = first = 0
+        paths, spans, labels = [], [], []
         if chapter.sting:
-            stings.append(StingSpan(chapter.sting, position, sting_frames[chapter.sting]))
-            position += sting_frames[chapter.sting] + gap
-        for segment in chapter.segments:
-            spans.append((position, position + frames[index]))
-            position += frames[index] + _ms_to_frames(segment.pause_ms)
-            index += 1
-    total = position
+            sting = StingSpan(chapter.sting, 0, sting_frames[chapter.sting])
+            position = sting.frames + gap
+        for number, segment in enumerate(chapter.segments):
+            label = _label(chapter.id, number, segment.text)
+            clip = next(remaining)
+            frames = _clip_frames(clip, label)
+            paths.append(clip.path)
+            spans.append((position, position + frames))
+            labels.append(label)
+            position += frames + _ms_to_frames(segment.pause_ms)
+            last = number == len(chapter.segments) - 1
+            if last or (position >= longest and segment.pause_ms >= JOINT_PAUSE_MS):
+                parts.append(
+                    Part(index, first, tuple(paths), tuple(spans), tuple(labels), sting, position)
+                )
+                sting, position, first = None, 0, number + 1
+                paths, spans, labels = [], [], []
+    return tuple(parts)
 
-    samples = np.zeros(total, dtype=np.float32)
-    for clip, (start, end), label in zip(clips, spans, labels, strict=True):
-        _read_into(clip.path, samples[start:end], label)
-    return Assembly(
-        samples=samples,
-        sample_rate=SAMPLE_RATE,
-        chapters=_chapter_timings(script, chapter_starts, total),
-        segments=_segment_timings(script, spans),
-        stings=tuple(stings),
+
+def read_part(layout: Part) -> tuple[np.ndarray, str]:
+    """The part's speech and pauses as float32 samples (its sting's place left silent), and
+    the SHA-256 of its clips' PCM, which with the layout fixes what is heard."""
+    samples = np.zeros(layout.frames, dtype=np.float32)
+    digest = hashlib.sha256()
+    for path, (start, end), label in zip(layout.clips, layout.spans, layout.labels, strict=True):
+        data = _read_pcm(path, end - start, label)
+        digest.update(data)
+        np.multiply(
+            np.frombuffer(data, dtype="<i2"), PCM_SCALE, out=samples[start:end], casting="unsafe"
+        )
+    return samples, digest.hexdigest()
+
+
+def episode_timings(
+    script: Script, parts: Sequence[Part], starts: Sequence[int], total: int
+) -> tuple[tuple[ChapterTiming, ...], tuple[SegmentTiming, ...]]:
+    """Chapter and segment times (ms) in an episode whose parts start at `starts` (frames) and
+    which lasts `total` frames."""
+    chapter_starts = {}
+    segments = []
+    for part, start in zip(parts, starts, strict=True):
+        chapter_starts.setdefault(part.chapter, start)
+        chapter = script.chapters[part.chapter]
+        for number, (first, last) in enumerate(part.spans, start=part.first_segment):
+            segment = chapter.segments[number]
+            segments.append(
+                SegmentTiming(
+                    chapter_index=part.chapter,
+                    segment_index=number,
+                    start_ms=frames_to_ms(start + first, SAMPLE_RATE),
+                    end_ms=frames_to_ms(start + last, SAMPLE_RATE),
+                    role=segment.role,
+                    text=segment.text,
+                )
+            )
+    bounds = [chapter_starts[i] for i in range(len(script.chapters))] + [total]
+    chapters = tuple(
+        ChapterTiming(
+            id=chapter.id,
+            title=chapter.title,
+            start_ms=frames_to_ms(bounds[i], SAMPLE_RATE),
+            end_ms=frames_to_ms(bounds[i + 1], SAMPLE_RATE),
+            url=chapter.url,
+        )
+        for i, chapter in enumerate(script.chapters)
     )
+    return chapters, tuple(segments)
 
 
-def _labels(script: Script) -> list[str]:
-    """How an error names each segment: its chapter, its place there and its first words."""
-    labels = []
-    for chapter in script.chapters:
-        for index, segment in enumerate(chapter.segments):
-            words = segment.text if len(segment.text) <= 16 else segment.text[:15] + "…"
-            labels.append(f"segment {index + 1} of chapter {chapter.id!r} ({words!r})")
-    return labels
+def _label(chapter_id: str, index: int, text: str) -> str:
+    """How an error names a segment: its chapter, its place there and its first words."""
+    words = text if len(text) <= 16 else text[:15] + "…"
+    return f"segment {index + 1} of chapter {chapter_id!r} ({words!r})"
 
 
 def _clip_frames(clip: Clip, label: str) -> int:
@@ -133,47 +183,16 @@ def _clip_frames(clip: Clip, label: str) -> int:
     return frames
 
 
-def _read_into(path: Path, target: np.ndarray, label: str) -> None:
-    with wave.open(str(path), "rb") as wav:
-        data = wav.readframes(len(target))
-    if len(data) != 2 * len(target):
+def _read_pcm(path: Path, frames: int, label: str) -> bytes:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            data = wav.readframes(frames)
+    except (OSError, EOFError, wave.Error) as e:
+        raise AudioError(f"the clip of {label} cannot be read ({e}): {path}") from e
+    if len(data) != 2 * frames:
         raise AudioError(f"the clip of {label} is truncated: {path}")
-    np.multiply(np.frombuffer(data, dtype="<i2"), PCM_SCALE, out=target, casting="unsafe")
+    return data
 
 
 def _ms_to_frames(ms: int) -> int:
     return round(ms * SAMPLE_RATE / 1000)
-
-
-def _chapter_timings(script: Script, starts: list[int], total: int) -> tuple[ChapterTiming, ...]:
-    ends = [*starts[1:], total]
-    return tuple(
-        ChapterTiming(
-            id=chapter.id,
-            title=chapter.title,
-            start_ms=frames_to_ms(start, SAMPLE_RATE),
-            end_ms=frames_to_ms(end, SAMPLE_RATE),
-            url=chapter.url,
-        )
-        for chapter, start, end in zip(script.chapters, starts, ends, strict=True)
-    )
-
-
-def _segment_timings(script: Script, spans: list[tuple[int, int]]) -> tuple[SegmentTiming, ...]:
-    timings = []
-    index = 0
-    for chapter_index, chapter in enumerate(script.chapters):
-        for segment_index, segment in enumerate(chapter.segments):
-            start, end = spans[index]
-            index += 1
-            timings.append(
-                SegmentTiming(
-                    chapter_index=chapter_index,
-                    segment_index=segment_index,
-                    start_ms=frames_to_ms(start, SAMPLE_RATE),
-                    end_ms=frames_to_ms(end, SAMPLE_RATE),
-                    role=segment.role,
-                    text=segment.text,
-                )
-            )
-    return tuple(timings)

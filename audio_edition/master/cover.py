@@ -41,27 +41,44 @@ def default_cover(publication: str, size: int = COVER_PX) -> bytes:
     hue = hashlib.sha256(publication.encode()).digest()[0] / 255.0
     top = np.array(colorsys.hsv_to_rgb(hue, 0.55, 0.42), dtype=np.float32)
     bottom = np.array(colorsys.hsv_to_rgb((hue + 0.06) % 1.0, 0.70, 0.16), dtype=np.float32)
-    y, x = (np.mgrid[0:size, 0:size].astype(np.float32) + 0.5) / size  # pixel centres, 0..1
-    shade = y[..., None]
-    image = top * (1 - shade) + bottom * shade
+    centres = (np.arange(size, dtype=np.float32) + 0.5) / size  # pixel centres, 0..1
+    shade = centres[:, None]
+    image = (top * (1 - shade) + bottom * shade)[:, None, :]  # one colour a row
 
     px = 1.0 / size  # one pixel, as a fraction of the side: the width of the anti-aliased edge
     ink = np.zeros((size, size), dtype=np.float32)
+    # Each shape is drawn in the box around it (its coverage is 0 further than half a pixel out)
     cx, cy = 0.5, 0.52
+    reach = max(WAVE_RADII) + STROKE
+    box, x, y = _box(ink, centres, cx - reach, cy - reach, cx + reach, cy + reach)
     dx, dy = x - cx, y - cy
     radius = np.hypot(dx, dy)
-    ink = np.maximum(ink, _coverage(radius - 0.065, px))  # the dot
+    np.maximum(box, _coverage(radius - 0.065, px), out=box)  # the dot
     angle = np.degrees(np.arctan2(np.abs(dy), np.abs(dx)))  # 0 along the horizontal, both sides
     for r, opacity in zip(WAVE_RADII, WAVE_OPACITY, strict=True):
         ring = _coverage(np.abs(radius - r) - STROKE / 2, px)
         ends = _coverage(angle - WAVE_ANGLE_DEG, np.degrees(px / r))  # one pixel wide at r
-        ink = np.maximum(ink, opacity * ring * ends)
-    ink = np.maximum(ink, _bar(x, y, 0.22, 0.78, 0.13, 0.155, px))  # masthead
-    for row, (left, right) in enumerate(((0.22, 0.78), (0.22, 0.70), (0.22, 0.58))):
+        np.maximum(box, opacity * ring * ends, out=box)
+    bars = [(0.22, 0.78, 0.13, 0.155, 1.0)]  # masthead: left, right, top, bottom, opacity
+    for row, right in enumerate((0.78, 0.70, 0.58)):  # three column rules
         top_edge = 0.82 + row * 0.045
-        ink = np.maximum(ink, 0.6 * _bar(x, y, left, right, top_edge, top_edge + 0.016, px))
+        bars.append((0.22, right, top_edge, top_edge + 0.016, 0.6))
+    for left, right, top_edge, bottom_edge, opacity in bars:
+        box, x, y = _box(ink, centres, left, top_edge, right, bottom_edge)
+        bar = _bar(x, y, left, right, top_edge, bottom_edge, px)
+        np.maximum(box, opacity * bar, out=box)
     image = image * (1 - ink[..., None]) + ink[..., None]
     return _png(np.clip(np.rint(image * 255), 0, 255).astype(np.uint8))
+
+
+def _box(ink: np.ndarray, centres: np.ndarray, left, top, right, bottom):  # noqa: ANN001, ANN202
+    """The part of `ink` around [left, right] x [top, bottom] (fractions of the side, with two
+    pixels to spare), and its pixel centres' x (a row) and y (a column)."""
+    size = len(centres)
+    first_col, last_col = max(0, int(left * size) - 2), min(size, int(right * size) + 3)
+    first_row, last_row = max(0, int(top * size) - 2), min(size, int(bottom * size) + 3)
+    box = ink[first_row:last_row, first_col:last_col]
+    return box, centres[None, first_col:last_col], centres[first_row:last_row, None]
 
 
 def _coverage(distance: np.ndarray, edge: float) -> np.ndarray:

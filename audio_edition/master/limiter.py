@@ -11,7 +11,7 @@ offline, in numpy, one linear pass in chunks:
   requirement of any sample it covers, so the ceiling holds exactly, with smooth linear ramps
   and no gain wobble between the pitch pulses of one syllable. It is computed on blocks of
   BLOCK samples (a third of a millisecond) and interpolated, which keeps the guarantee.
-TruePeakMeter applies the same interpolation to a stream (the decoded MP3, in encode.py).
+true_peak_db applies the same interpolation to measure a whole signal (the decoded MP3).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 OVERSAMPLE = 4  # interpolated points per sample interval (BS.1770-4: 4x)
 SINC_HALF_TAPS = 12  # samples each side of an interpolated point
@@ -47,9 +48,8 @@ _TAPS = _interpolator().astype(np.float32)
 
 def _peaks_after(x: np.ndarray, index: np.ndarray) -> np.ndarray:
     """The true peak of x over [i, i + 1] for each i in `index` (x padded by SINC_HALF_TAPS)."""
-    between = np.zeros((len(index), OVERSAMPLE - 1), dtype=np.float32)
-    for column, offset in enumerate(range(-SINC_HALF_TAPS + 1, SINC_HALF_TAPS + 1)):
-        between += x[index + offset][:, None] * _TAPS[:, column]  # no BLAS: its threads spin
+    windows = sliding_window_view(x, 2 * SINC_HALF_TAPS)[index - SINC_HALF_TAPS + 1]
+    between = np.einsum("kj,pj->kp", windows, _TAPS)  # einsum, not BLAS: its threads spin
     ends = np.maximum(np.abs(x[index]), np.abs(x[index + 1]))
     return np.maximum(np.abs(between).max(axis=1), ends)
 
@@ -64,47 +64,14 @@ def _peaks_near(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     return starts, _peaks_after(np.pad(x, SINC_HALF_TAPS + 1), starts + SINC_HALF_TAPS + 1)
 
 
-class TruePeakMeter:
-    """The true peak of a stream of 16-bit little-endian PCM fed in pieces of any size.
-
-    Each interval between two samples is interpolated once, when the samples it needs on both
-    sides have arrived: the buffer keeps CONTEXT samples of the past and the samples whose
-    following intervals are still to measure. Only intervals next to a sample within
-    CANDIDATE_DB of the loudest sample so far are interpolated.
-    """
-
-    CONTEXT = SINC_HALF_TAPS + 1  # samples an interpolation needs on each side
-
-    def __init__(self) -> None:
-        self._buffer = np.zeros(self.CONTEXT, dtype=np.float32)  # silence before the start
-        self._odd = b""  # half a sample left over from the last piece
-        self._sample_peak = 0.0
-        self._peak = 0.0
-
-    def feed(self, data: bytes) -> None:
-        data = self._odd + data
-        whole = len(data) - len(data) % 2
-        self._odd = data[whole:]
-        new = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32) / PCM_SCALE
-        if len(new):
-            self._sample_peak = max(self._sample_peak, float(np.abs(new).max()))
-            self._measure(np.concatenate([self._buffer, new]), final=False)
-
-    def close(self) -> float:
-        """The true peak of everything fed, in dBTP (-inf for silence)."""
-        self._measure(self._buffer, final=True)
-        peak = max(self._peak, self._sample_peak)
-        return float(20.0 * np.log10(peak)) if peak > 0 else -np.inf
-
-    def _measure(self, x: np.ndarray, final: bool) -> None:
-        """Measure the intervals starting from x[CONTEXT] that have their context in `x`."""
-        stop = len(x) - 1 if final else len(x) - self.CONTEXT  # the intervals measured now
-        if stop > self.CONTEXT and self._sample_peak > 0:
-            starts, peaks = _peaks_near(x, self._sample_peak * 10.0 ** (-CANDIDATE_DB / 20.0))
-            ready = (starts >= self.CONTEXT) & (starts < stop)
-            if ready.any():
-                self._peak = max(self._peak, float(peaks[ready].max()))
-        self._buffer = x[max(0, stop - self.CONTEXT) :]
+def true_peak_db(x: np.ndarray) -> float:
+    """The true peak of `x` (float, full scale 1.0) in dBTP (-inf for silence): the sample peak,
+    or the peak interpolated between samples next to one within CANDIDATE_DB of it."""
+    sample_peak = float(np.abs(x).max()) if len(x) else 0.0
+    if sample_peak == 0.0:
+        return -np.inf
+    _, peaks = _peaks_near(x, sample_peak * 10.0 ** (-CANDIDATE_DB / 20.0))
+    return float(20.0 * np.log10(max(sample_peak, float(peaks.max(initial=0.0)))))
 
 
 def gain_curve(x: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray | None:

@@ -1,11 +1,13 @@
 """Loudness: ITU-R BS.1770 K-weighted loudness in numpy, and ffmpeg's ebur128 as the judge.
 
-The numpy measure is what mastering steers by (the speech around each sting, and the episode's
-integrated loudness before its gain is set): one linear pass over samples already in memory,
-the K-weighting applied as an FFT convolution (scipy.signal would do it as an IIR filter, but
-takes 1-3 s just to import). ffmpeg's ebur128 filter then measures the encoded MP3 itself, which
-is what listeners get (encode.py); the two agree to ~0.05 LU because ebur128 implements the same
-filter and gating. measure_file (ebur128 with true peak) is the independent judge tests use.
+The numpy measure is what mastering steers by (the speech around each sting, a chapter's
+integrated loudness before its gain is set) and what it checks the decoded MP3 with (encode.py):
+one linear pass over samples in memory, the K-weighting applied as an FFT convolution
+(scipy.signal would do it as an IIR filter, but takes 1-3 s just to import). The 100 ms
+energies of the chapters combine into the episode's integrated loudness (gated_loudness over
+all of them), so the episode is measured without decoding it again. It agrees with ffmpeg's
+ebur128 to ~0.05 LU (same filter and gating); measure_file (ebur128 with true peak) is the
+independent judge tests and benchmarks use.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ FRAMES_AT_ONCE = 16  # FFT frames per batch (~0.2 M samples): bounds the tempora
 
 EBUR128_FILTER = "ebur128=peak=true"
 _SUMMARY = re.compile(r"Summary:.*?I:\s*(\S+) LUFS.*?Peak:\s*(\S+) dBFS", re.S)
-_INTEGRATED = re.compile(r"Summary:.*?I:\s*(\S+) LUFS", re.S)
 
 
 @dataclass(frozen=True)
@@ -150,14 +151,6 @@ def parse_ebur128(stderr: str, name: str) -> Measurement:
     if not found:
         raise AudioError(f"ffmpeg's ebur128 printed no loudness summary for {name}")
     return Measurement(float(found.group(1)), float(found.group(2)))
-
-
-def parse_integrated(stderr: str, name: str) -> float:
-    """The integrated loudness in the summary of an ebur128 run without true peak."""
-    found = _INTEGRATED.search(stderr)
-    if not found:
-        raise AudioError(f"ffmpeg's ebur128 printed no loudness summary for {name}")
-    return float(found.group(1))
 
 
 def _loudness(energy: float) -> float:

