@@ -114,7 +114,7 @@ def column_width(lines: Sequence[PageLine]) -> float:
     if len(lines) < QUANTILE_LINES:
         return widest
     widths = sorted(line.width for line in lines[:-1])
-    return max(widths[int(len(widths) * WIDTH_QUANTILE)], widest - HALF)
+    return max(widths[int(len(widths) * WIDTH_QUANTILE)], widest)
 
 
 def full_width(lines: Sequence[PageLine]) -> float:
@@ -126,23 +126,30 @@ def full_width(lines: Sequence[PageLine]) -> float:
 
 def measured_width(lines: Sequence[PageLine]) -> float | None:
     """The column width of a block, measured on the lines that must be full: inside a
-    paragraph (neither they nor the line before end a sentence) and not the block's last.
-    None when it has no such line. Blocks set in one column measure within SAME_COLUMN."""
-    full = [
-        set_width(line)
-        for before, line in zip(lines, lines[1:-1], strict=False)
-        if not ends_sentence(before.text) and not ends_sentence(line.text)
-    ]
+    paragraph (neither they nor the line before end a sentence) and not the block's last; a
+    first line whose indent was kept (`　　`) counts with its indent. None when it has no
+    such line. Blocks set in one column measure within SAME_COLUMN."""
+    full = []
+    for k, line in enumerate(lines[:-1]):
+        if ends_sentence(line.text):
+            continue
+        if line.indented:
+            full.append(set_width(line) + INDENT)
+        elif k and not ends_sentence(lines[k - 1].text):
+            full.append(set_width(line))
     return max(full) if full else None
 
 
 def same_column(before: Sequence[PageLine], after: Sequence[PageLine]) -> bool | None:
-    """Whether two blocks are set in one column: True when both measure within SAME_COLUMN,
-    False when they measure further apart or one does not fit the other's column, None when
-    that cannot be told (a block too short to measure that fits the other's column)."""
+    """Whether two blocks are set in one column: True when both measure within half a cell,
+    False when they measure more than SAME_COLUMN apart or one does not fit the other's
+    column, None when that cannot be told (they measure a cell apart, or a block too short
+    to measure fits the other's column)."""
     a, b = measured_width(before), measured_width(after)
     if a is not None and b is not None:
-        return abs(a - b) <= SAME_COLUMN
+        if abs(a - b) <= SAME_COLUMN - HALF or abs(a - b) > SAME_COLUMN:
+            return abs(a - b) <= SAME_COLUMN
+        return None  # a cell apart: one column, or two a cell or two apart
     if a is not None or b is not None:
         fits = fits_column(after, a) if a is not None else fits_column(before, b)
         return None if fits else False
@@ -225,12 +232,16 @@ def _ends_paragraph(lines: Sequence[PageLine], i: int, is_first: bool, width: fl
 
 
 def _opens_paragraph(line: PageLine, after: PageLine | None, width: float) -> bool:
-    """Whether a line looks like a paragraph's first line: short by about the indent.
+    """Whether a line looks like a paragraph's first line: short by about the indent (by
+    half a cell more when the next line starts with a Latin word or number, which may have
+    been moved down whole from the end of a line inside a paragraph).
 
     If it ends a sentence it could instead be the short last line of the paragraph before;
     it is a first line only if a full line follows it.
     """
     low, high = FIRST_LINE_SPAN
+    if after is not None and LATIN_WORD.match(after.text):
+        low += HALF
     if not width - high <= set_width(line) <= width - low:
         return False
     return not ends_sentence(line.text) or (after is not None and after.width > width - low)

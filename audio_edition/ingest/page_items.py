@@ -270,8 +270,9 @@ def _bare(line: PageLine) -> bool:
 
 
 def _neighbour_widths(pieces: list[Item]) -> list[float]:
-    """For each piece, the column width of the nearest following (else preceding) long run."""
-    own = [full_width(p.lines) if len(p.lines) >= 3 else None for p in pieces]
+    """For each piece, the column width of the nearest following (else preceding) long run:
+    its widest line but the last (the first may be full: a run follows a blank line)."""
+    own = [max(map(set_width, p.lines[:-1])) if len(p.lines) >= 3 else None for p in pieces]
     before: list[float | None] = []
     last = None
     for width in own:

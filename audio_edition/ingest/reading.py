@@ -8,13 +8,15 @@ made for that article, in competition with its neighbours only. Scores, in point
 
 - a headline earns its `similarity` to the article's text (two titles as one headline, the
   mean of theirs), and TWO_PARTS more when its two lines are balanced in length, as
-  typesetters set them, TWO_PARTS less when not;
+  typesetters set them, TWO_PARTS less when not; a headline or subheading as short as a
+  column label costs SHORT_HEADLINE (photo titles may be that short: see `pairing`);
 - an article without a headline, a photo without a title, a title left over that does not
   look like a label, and a byline, author or credit with no text each cost a point;
 - two blocks of one body (a subheading between them, or only a blank line after a finished
   sentence) earn ONE_COLUMN when set in one column, cost OTHER_COLUMN when they cannot be
   (articles are set in their own widths), and earn UNSURE_COLUMN when that cannot be told;
-  a body whose first line is not a paragraph's first line in its column costs OTHER_COLUMN;
+  a body opening with a paragraph's first line earns FIRST_LINE, with a line as wide as its
+  column (not a first line: the body began before it) costs OTHER_COLUMN;
 - a photo title earns PAIR plus its similarity to the caption it is paired with.
 """
 
@@ -25,7 +27,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from audio_edition.ingest.layout import FIRST_LINE_SPAN, measured_width, same_column, set_width
+from audio_edition.ingest.layout import (
+    FIRST_LINE_SPAN,
+    PageLine,
+    measured_width,
+    same_column,
+    set_width,
+)
 from audio_edition.ingest.page_items import BULLETS, ENUMERATOR, Item
 
 MISSING = 1.0  # points lost by an article without a headline, a photo without a title
@@ -34,7 +42,9 @@ ONE_COLUMN = 1.2  # points: a subheading between blocks set in one column width
 OTHER_COLUMN = 2.0  # points lost: a subheading between blocks set in different widths
 UNSURE_COLUMN = 0.3  # points: a subheading next to a block too short to measure
 NUMBERED = 0.5  # points: a subheading that opens with 一、, 1., （二）, ■ ...
+FIRST_LINE = 0.2  # points: a body that opens with a paragraph's first line (the indent short)
 TWO_PARTS = 0.3  # points: bonus (balanced lines) or cost (not) of a two-title headline
+SHORT_HEADLINE = 0.5  # points lost by a headline or subheading as short as a column label
 BALANCE = 3  # characters: the two lines of a headline differ in length by at most this much
 PAIR = 0.3  # points: a photo title paired with a caption, beside their similarity
 TITLE_BEFORE_CAPTION = 0.05  # points: a photo title printed right before its caption
@@ -43,6 +53,7 @@ LABEL_MAX_CHARS = 4  # characters: a page or column label is no longer
 CHAR_WEIGHT = 0.1  # similarity: weight of shared characters beside shared character pairs
 QUOTES = "“”‘’《》「」"
 EXHAUSTIVE_TITLES = 10  # photos: pair optimally up to this many titles, else greedily
+TIE = 1e-9  # points: scores closer than this are equal
 
 
 Sections = tuple[tuple[int | None, tuple[int, ...]], ...]  # (subheading item, body items)
@@ -103,7 +114,13 @@ class Reader:
         for i in reversed(range(n)):
             for unit in self.units(i):
                 total = unit.score + score[unit.end]
-                if choice[i] is None or total > score[i] + 1e-9:
+                best = choice[i]
+                # on a tie the longer unit: an article goes on more often than two meet
+                if (
+                    best is None
+                    or total > score[i] + TIE
+                    or (total > score[i] - TIE and unit.end > best.end)
+                ):
                     score[i], choice[i] = total, unit
         units = []
         i = 0
@@ -220,7 +237,7 @@ class Reader:
         parts = [self.items[k].text for k in headline]
         fit = sum(similarity(part, text) for part in parts) / len(parts)
         if len(parts) == 1:
-            return fit, fit
+            return fit, fit - (SHORT_HEADLINE if label_like(parts[0]) else 0.0)
         if not self.halves(parts, outer):
             return fit, -math.inf
         lengths = [len([c for c in part if c not in QUOTES]) for part in parts]
@@ -256,7 +273,7 @@ class Reader:
                         sections[-1] = (sections[-1][0], (*sections[-1][1], j))
                         j += 1
                     elif self.kinds[j : j + 2] == "TR":
-                        points += self.column_score(last, j + 1) + self.numbered(j)
+                        points += self.column_score(last, j + 1) + self.heading_score(j)
                         sections.append((j, (j + 1,)))
                         j += 2
                     else:
@@ -267,24 +284,50 @@ class Reader:
         return self._bodies[k]
 
     def opening_score(self, k: int, width: float | None) -> float:
-        """Points lost by a body whose first line is not set as a paragraph's first line (the
-        indent short) in the body's column."""
-        first = self.items[k].lines[0]
-        if width is None or set_width(first) <= width - FIRST_LINE_SPAN[0]:
+        """Points for how a body's first line is set in the body's column: short by the
+        indent, a paragraph's first line (FIRST_LINE); as wide as the column, not one, so the
+        body began before it (-OTHER_COLUMN)."""
+        if width is None:
             return 0.0
-        return -OTHER_COLUMN
+        first = set_width(self.items[k].lines[0])
+        if first >= width:
+            return -OTHER_COLUMN
+        return FIRST_LINE if first <= width - FIRST_LINE_SPAN[0] else 0.0
 
     def column_score(self, a: int, b: int) -> float:
         """Points for body blocks a and b being in one article (joined at a seam, or with a
-        subheading between them): by whether they are set in one column."""
-        same = same_column(self.items[a].lines, self.items[b].lines)
+        subheading between them): by whether they are set in one column. Where they measure a
+        cell apart, each is measured again with the block it runs into, if that may be its
+        column (more lines, a surer width); a block too short to measure is not: the block it
+        runs into may be another article's, which is what is being decided."""
+        lines = [self.items[k].lines for k in (a, b)]
+        same = same_column(*lines)
+        if same is None:
+            near = [self.run_lines(a, -1), self.run_lines(b, 1)]
+            if near != lines:
+                same = same_column(*near)
         if same is None:
             return UNSURE_COLUMN
         return ONE_COLUMN if same else -OTHER_COLUMN
 
-    def numbered(self, j: int) -> float:
+    def run_lines(self, k: int, step: int) -> list[PageLine]:
+        """The lines of block k, measured, and of the block before it (step -1) or after it
+        (1) when the two are printed together (a seam between them) and may be one column."""
+        j = k + step
+        lines = self.items[k].lines
+        if not 0 <= j < len(self.items) or self.kinds[j] != "R":
+            return lines
+        other = self.items[j].lines
+        if measured_width(lines) is None or same_column(lines, other) is False:
+            return lines
+        return [*other, *lines] if step < 0 else [*lines, *other]
+
+    def heading_score(self, j: int) -> float:
+        """Points for title j as a subheading, beside how the blocks around it join."""
         text = self.items[j].text
-        return NUMBERED if ENUMERATOR.match(text) or text[0] in BULLETS else 0.0
+        if ENUMERATOR.match(text) or text[0] in BULLETS:
+            return NUMBERED
+        return -SHORT_HEADLINE if label_like(text) else 0.0
 
     # --- photos -----------------------------------------------------------------------------
 
@@ -325,13 +368,13 @@ class Reader:
                             (used | 1 << n, points + pair_points(t, c), [*pairs, (c, t)])
                         )
                 for key, value, chosen in options:
-                    if key not in after or value > after[key][0] + 1e-9:
+                    if key not in after or value > after[key][0] + TIE:
                         after[key] = (value, chosen)
             states = after
         best = None
         for used, (points, pairs) in states.items():
             total = points + sum(left[t] for n, t in enumerate(titles) if not used >> n & 1)
-            if best is None or total > best[0] + 1e-9:
+            if best is None or total > best[0] + TIE:
                 best = (total, pairs)
         assert best is not None
         return best
