@@ -25,7 +25,7 @@ from audio_edition.errors import PublishError
 from audio_edition.fsutil import remove_stale_temp_files, temp_sibling
 from audio_edition.ingest import read_edition
 from audio_edition.master import EpisodeTags, master_episode
-from audio_edition.model import SPLIT_MODES, Edition, EditionInfo, Episode, Script
+from audio_edition.model import SPLIT_MODES, Edition, EditionInfo, Episode, ParseWarning, Script
 from audio_edition.profile import VoiceProfile, load_profile
 from audio_edition.publish.chapters import write_chapters_json
 from audio_edition.publish.feed import edition_identity, write_feed
@@ -88,6 +88,7 @@ class BuildSummary:
     fallbacks: tuple[str, ...]
     suspect: tuple[str, ...]
     timings: dict[str, float]
+    warnings: tuple[ParseWarning, ...] = ()  # what the page parser was unsure of
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +111,7 @@ class BuildSummary:
             "fallbacks": list(self.fallbacks),
             "suspect": list(self.suspect),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
 
@@ -183,6 +185,7 @@ class Prepared:
     config: PublicationConfig
     profile: VoiceProfile
     parts: tuple[tuple[EditionInfo, Script], ...]  # one per episode
+    warnings: tuple[ParseWarning, ...] = ()  # what the page parser was unsure of
 
 
 def prepare(options: BuildOptions, watch: _Stopwatch | None = None) -> Prepared:
@@ -215,7 +218,7 @@ def prepare(options: BuildOptions, watch: _Stopwatch | None = None) -> Prepared:
             )
         else:
             parts = ((info, build_script(edition, info, profile, options.engine, lexicon)),)
-    return Prepared(config=config, profile=profile, parts=parts)
+    return Prepared(config=config, profile=profile, parts=parts, warnings=edition.warnings)
 
 
 def build(options: BuildOptions) -> BuildSummary:
@@ -253,11 +256,15 @@ def build(options: BuildOptions) -> BuildSummary:
             write_index_page(out_dir, prepared.config, everything)
             for episode in episodes:
                 _remove_superseded(out_dir, episode)
-    return _summary(tuple(episodes), feed, report, watch)
+    return _summary(tuple(episodes), feed, report, watch, prepared.warnings)
 
 
 def _summary(
-    episodes: tuple[Episode, ...], feed: Path, report: SynthReport, watch: _Stopwatch
+    episodes: tuple[Episode, ...],
+    feed: Path,
+    report: SynthReport,
+    watch: _Stopwatch,
+    warnings: tuple[ParseWarning, ...],
 ) -> BuildSummary:
     return BuildSummary(
         episodes=episodes,
@@ -268,6 +275,7 @@ def _summary(
         fallbacks=report.fallbacks,
         suspect=report.suspect,
         timings=watch.timings,
+        warnings=warnings,
     )
 
 

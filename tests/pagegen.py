@@ -20,6 +20,11 @@ the paper's PDF text export prints them (see samples/000_aa4cbc5942cc5dc6.txt):
   the captions in another order, credits at the end of the caption or on the line after it;
 - UTF-8 (with or without BOM) or GB18030, LF or CRLF.
 
+Two things the generator does not make, because nothing on a page tells them apart (the
+parser reads them one way and warns): a two-line headline split by a blank line whose line
+farther from the text is as short as a column label (`做在田间` / `让农民甜在心头`), and the
+sample's one paragraph without a full stop ending on a full-width line (see `stories`).
+
 Run `python tests/pagegen.py SEED` to print one page and the edition expected from it.
 """
 
@@ -371,11 +376,14 @@ class Layout:
         indent = {"kept": "\u3000\u3000", "dropped": ""}.get(self.style.indent)
         if indent is None:
             indent = self.rng.choice(["\u3000\u3000", ""])
+        body_first = not before and (article.kind == "commentary" or not article.byline)
         if self.last == "label":
             if article.kind == "commentary":
                 self.features.add("label right before a commentary")
-            if not before and not article.byline:
+            if body_first:
                 self.features.add("label right before a body")
+        if self.last in ("body", "sections") and body_first:
+            self.features.add("two articles' texts meet with only a blank line between")
         if article.kind == "commentary":
             self._commentary(article, width, indent, before)
         else:
@@ -477,7 +485,8 @@ def generate(seed: int) -> GeneratedPage:
             page.photos(pictures)
         if k:
             _label_or_banner(page, rng, chance=0.4)
-        width = rng.choice([w for w in range(WIDTHS[0], WIDTHS[1] + 1) if abs(w - width) >= 2])
+        widths = range(WIDTHS[0], WIDTHS[1] + 1)
+        width = rng.choice([w for w in widths if abs(w - width) >= MIN_WIDTH_STEP])
         before = rng.random() < 0.5
         layouts.add(before)
         page.article(article, width, before)
@@ -487,7 +496,7 @@ def generate(seed: int) -> GeneratedPage:
     if rng.random() < 0.3:
         page.block(rng.choice(FURNITURE_BOTTOM))
 
-    features = page.features - {""}
+    features = page.features
     if len(layouts) == 2:
         features.add("headlines before and after on one page")
     features.add(f"encoding {style.encoding}")

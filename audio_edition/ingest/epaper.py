@@ -22,15 +22,23 @@ from __future__ import annotations
 import re
 
 from audio_edition.errors import InputError
-from audio_edition.ingest.layout import PageLine, ends_sentence, join_lines, paragraph_starts
+from audio_edition.ingest.layout import (
+    PageLine,
+    ends_sentence,
+    join_lines,
+    paragraph_starts,
+    same_column,
+)
 from audio_edition.ingest.page_items import Item, page_items
-from audio_edition.ingest.reading import Reader, Unit, label_like
+from audio_edition.ingest.reading import Reader, Unit, label_like, similarity
 from audio_edition.model import Article, Edition, ParseWarning, Section
 
 HEADLINE_STOP = "，。？！：；,.?!:;"
 FALLBACK_HEADLINE_CHARS = 16  # characters: a headline made from the text when none is printed
 QUOTE_CHARS = 12  # characters of text quoted in a warning
 LOW_FIT = 0.2  # a headline sharing less of its wording with its article is reported
+LABEL_FIT = 0.3  # a label sharing this much wording with the article it heads is reported
+ARTICLES = ("article", "commentary")
 
 
 def parse_page(text: str) -> Edition:
@@ -39,6 +47,7 @@ def parse_page(text: str) -> Edition:
     units = Reader(items).best()
     warnings: list[ParseWarning] = []
     title, articles = _assemble(items, units, inside, warnings)
+    warnings += _close_calls(items, units)
     if not articles:
         raise InputError(
             "no article found: no byline, paragraph text or photo caption was recognised; "
@@ -130,6 +139,56 @@ def _assemble(
     if not started:
         return (header[-1] if header else None), []
     return page_title, articles
+
+
+def _close_calls(items: list[Item], units: list[Unit]) -> list[ParseWarning]:
+    """Where the reading was decided on little: two articles whose texts meet with only a
+    blank line between, in columns the widths could not tell apart; a title not read as the
+    headline of the byline right after it; a title as short as a label, read as one, next to
+    a one-line headline and sharing words with its article."""
+    warnings = []
+    for before, after in zip(units, units[1:], strict=False):
+        if before.kind in ARTICLES and after.kind in ARTICLES:
+            a, b = before.body_items[-1], after.body_items[0]
+            if b == a + 1 and same_column(items[a].lines, items[b].lines) is None:
+                text = join_lines([ln.text for ln in items[b].lines])
+                warnings.append(
+                    ParseWarning(
+                        items[b].line,
+                        f"a new article read to start at “{_quote(text)}”, after the text "
+                        "above with only a blank line between (their columns measure alike); "
+                        "check where it begins",
+                    )
+                )
+        if before.kind == "label" and after.kind in ARTICLES and after.byline == after.start:
+            title = items[before.start].text
+            if not label_like(title):  # a headline's place, but the article took another
+                headline = " ".join(items[k].text for k in after.headline) or "none"
+                warnings.append(
+                    ParseWarning(
+                        items[before.start].line,
+                        f"title “{title}” stands before a byline, yet the article's headline "
+                        f"was read as “{headline}”; check which it is, and whether two "
+                        "articles run together",
+                    )
+                )
+        for label, article, where in ((before, after, "first"), (after, before, "second")):
+            if label.kind != "label" or article.kind not in ARTICLES:
+                continue
+            beside = label.start + (1 if where == "first" else -1)
+            if article.headline != (beside,):
+                continue
+            title, headline = items[label.start].text, items[beside].text
+            text = "".join(ln.text for k in article.body_items for ln in items[k].lines)
+            if " " not in headline and similarity(title, text) >= LABEL_FIT:
+                warnings.append(
+                    ParseWarning(
+                        items[label.start].line,
+                        f"“{title}” read as a page or column label; it may be the {where} "
+                        f"line of the headline “{headline}”",
+                    )
+                )
+    return warnings
 
 
 def _article(

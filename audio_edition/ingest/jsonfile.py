@@ -2,6 +2,8 @@
 
 {"title": str|null, "articles": [{"kind", "headline", "byline", "column",
   "sections": [{"heading": str|null, "paragraphs": [str, ...]}]}]}
+
+The "warnings" `parse --json` adds (what the page parser was unsure of) are not read back.
 """
 
 from __future__ import annotations
