@@ -2,11 +2,15 @@
 
 1. lines -> pieces: runs of non-blank lines split at bylines (`□`), authors (`◎`), photo credits
    (`… 摄`), banners (lines with private-use junk glyphs) and page furniture; each remaining
-   run is a *title* (headline, subheading, column label or photo title: short, no sentence
-   punctuation, after a finished paragraph) or *body* text.
-2. pieces -> items: consecutive body runs become one block (blank lines inside mean nothing);
-   a credit at the end of, or on the line after, a run makes it a photo caption; banners and
-   page furniture (editors, dates, page numbers) are dropped.
+   run is a *title* (headline, subheading, column label or photo title) or *body* text. A
+   title is short, holds no sentence punctuation and follows finished text; a run of a line
+   or two without punctuation is body text only where it can be a paragraph's first line cut
+   off by a blank line (about the indent short of the column, full text after it).
+2. pieces -> items: consecutive body runs become one block (blank lines inside mean nothing),
+   except where a blank line after a finished sentence parts text not measured to be in one
+   column: two articles may meet there, which `reading.py` decides with the titles around
+   them. A credit at the end of, or on the line after, a run makes it a photo caption.
+   Banners and page furniture (editors, dates, page numbers) stay as separators.
 """
 
 from __future__ import annotations
@@ -63,7 +67,6 @@ class Item:
     lines: list[PageLine] = field(default_factory=list)
     text: str = ""  # the title, byline, author or credit as printed (markers dropped)
     credit: str | None = None  # an R block's photo credit: it is a caption
-    photo_title: bool = False  # a T printed among photo captions
     seams: list[int] = field(default_factory=list)  # an R block: where runs after finished
     # text begin (a blank line before, the line before them not running on)
     number: int = 0  # input line number of a T, B, A, C or X (an R's is its first line's)
@@ -153,8 +156,6 @@ def _items(pieces: list[Item]) -> list[Item]:
     items: list[Item] = []
     for i, piece in enumerate(pieces):
         if piece.kind != "?":
-            if piece.kind == "T":
-                piece.photo_title = _in_photos(items[-1] if items else None)
             if piece.kind == "C" and items and items[-1].kind == "R" and not items[-1].credit:
                 items[-1:] = _credit_block(items[-1], piece.text)
             elif piece.kind == "B" and items and items[-1].kind == "B":  # a two-line byline
@@ -167,7 +168,7 @@ def _items(pieces: list[Item]) -> list[Item]:
         if _is_title(piece.lines, widths[i], previous, following):
             title = _joined(piece.lines)
             number = piece.lines[0].number
-            items.append(Item("T", text=title, photo_title=_in_photos(previous), number=number))
+            items.append(Item("T", text=title, number=number))
             continue
         for part in _split_at_credits(piece.lines):
             if previous is not None and _joins(previous, part):
@@ -327,11 +328,6 @@ def _paragraph_start_alone(lines: list[PageLine], width: float, following: Item 
     low, high = FIRST_LINE_SPAN
     full = all(set_width(ln) >= width - FULL_SLACK for ln in [*lines[1:], after])
     return full and width - high <= set_width(lines[0]) <= width - low
-
-
-def _in_photos(previous: Item | None) -> bool:
-    """Whether the item before is a photo caption or a photo title (titles follow captions)."""
-    return previous is not None and (previous.caption or previous.photo_title)
 
 
 def _runs_on(block: Item) -> bool:

@@ -23,7 +23,7 @@ made for that article, in competition with its neighbours only. Scores, in point
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -38,9 +38,9 @@ from audio_edition.ingest.page_items import BULLETS, ENUMERATOR, Item
 
 MISSING = 1.0  # points lost by an article without a headline, a photo without a title
 LEFTOVER = 1.0  # points lost by a non-label title left over, a byline or author with no text
-ONE_COLUMN = 1.2  # points: a subheading between blocks set in one column width
-OTHER_COLUMN = 2.0  # points lost: a subheading between blocks set in different widths
-UNSURE_COLUMN = 0.3  # points: a subheading next to a block too short to measure
+ONE_COLUMN = 1.2  # points: two blocks of one body, set in one column
+OTHER_COLUMN = 2.0  # points lost: two blocks of one body that cannot be in one column
+UNSURE_COLUMN = 0.3  # points: two blocks of one body, where the widths cannot tell
 NUMBERED = 0.5  # points: a subheading that opens with 一、, 1., （二）, ■ ...
 FIRST_LINE = 0.2  # points: a body that opens with a paragraph's first line (the indent short)
 TWO_PARTS = 0.3  # points: bonus (balanced lines) or cost (not) of a two-title headline
@@ -52,7 +52,7 @@ MAX_HEADLINE_PARTS = 2  # titles in a row that can make one headline
 LABEL_MAX_CHARS = 4  # characters: a page or column label is no longer
 CHAR_WEIGHT = 0.1  # similarity: weight of shared characters beside shared character pairs
 QUOTES = "“”‘’《》「」"
-EXHAUSTIVE_TITLES = 10  # photos: pair optimally up to this many titles, else greedily
+EXHAUSTIVE_TITLES = 6  # photos: pair optimally up to this many titles, else greedily
 TIE = 1e-9  # points: scores closer than this are equal
 
 
@@ -228,9 +228,10 @@ class Reader:
         blocks: Sections,
         outer: int | None,
     ) -> tuple[float, float]:
-        """(similarity, points) of a headline for an article's body; `outer` is the index in
-        `headline` of the title farther from the text (0 before it, -1 after it, None: both
-        titles are between the text and its author)."""
+        """(similarity, points) of a headline for an article's body (points -inf: these two
+        titles cannot be one headline); `outer` is the index in `headline` of the title
+        farther from the text (0 before it, -1 after it, None: both are between the text and
+        its author)."""
         if not headline:
             return 0.0, -MISSING
         text = "".join(self.texts[k] for _, section in blocks for k in section)
@@ -380,21 +381,23 @@ class Reader:
         return best
 
 
-def _greedy_pairing(titles, captions, pair_points, left):  # type: ignore[no-untyped-def]
+def _greedy_pairing(
+    titles: list[int],
+    captions: list[int],
+    pair_points: Callable[[int, int], float],
+    left: dict[int, float],
+) -> tuple[float, list[tuple[int, int]]]:
+    """Titles paired with captions best pair first, for groups too large to try every way."""
     scored = sorted(((pair_points(t, c), t, c) for t in titles for c in captions), reverse=True)
     pairs: list[tuple[int, int]] = []
-    used_t: set[int] = set()
-    used_c: set[int] = set()
     points = 0.0
     for value, t, c in scored:
-        if t not in used_t and c not in used_c:
+        if all(t != u and c != d for d, u in pairs):
             pairs.append((c, t))
-            used_t.add(t)
-            used_c.add(c)
             points += value
-    points -= MISSING * (len(captions) - len(used_c))
-    points += sum(v for t, v in left.items() if t not in used_t)
-    return points, pairs
+    points -= MISSING * (len(captions) - len(pairs))
+    paired = {t for _, t in pairs}
+    return points + sum(v for t, v in left.items() if t not in paired), pairs
 
 
 def _kind(item: Item) -> str:
