@@ -168,11 +168,11 @@ def build(inputs, engine, date, as_json, **extra):
     from audio_edition.build import build as build_edition
 
     summary = build_edition(_build_options(inputs, engine, date, **extra))
-    for warning in summary.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if as_json:
+    if as_json:  # the summary lists the page parser's warnings
         print_json(summary.to_dict())
         return
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for episode in summary.episodes:
         minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
         click.echo(f"{episode.title}: {episode.audio_file} ({minutes}:{seconds:02d})")

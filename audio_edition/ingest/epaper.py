@@ -1,14 +1,15 @@
 """Recover the articles of a raw e-paper page: the text extracted from one printed page.
 
 `page_items` reads the page into titles (T), body blocks (R), photo captions, bylines (B),
-authors (A) and stray credits (C). Here they become articles: of every way to read the items
-as a sequence of units, the one that scores best is chosen (dynamic programming over the
-items in printed order; `reading.py` scores the units). Each decision is made per article:
+authors (A), stray credits (C) and banners (X). Here they become articles: of every way to
+read the items as a sequence of units, the one that scores best is chosen (dynamic programming
+over the items in printed order; `reading.py` scores the units). Each decision is made per
+article:
 
 - an article is `[headline] byline body [headline]` or `[headline] body [headline]` (no byline),
   with its headline before or after it, whatever its neighbours do; a commentary is
-  `headline ◎author body` or `body headline ◎author`. A body is a block followed by
-  (subheading, block) pairs; a headline is one title or two in a row (a two-line headline split
+  `headline ◎author body` or `body headline ◎author`. A body is blocks in a row, some with a
+  subheading between them; a headline is one title or two in a row (a two-line headline split
   by a blank line).
 - photos: captions with the titles printed among them, paired by shared wording.
 - a title in no article is a column label: it heads the articles after it; before the first
@@ -53,6 +54,7 @@ def parse_page(text: str) -> Edition:
             "no article found: no byline, paragraph text or photo caption was recognised; "
             "check this is a newspaper page's text"
         )
+    warnings.sort(key=lambda warning: warning.line)
     return Edition(title=title, articles=tuple(articles), warnings=tuple(warnings))
 
 
