@@ -319,10 +319,10 @@ def _paragraph_start_alone(lines: list[PageLine], width: float, following: Item 
         return False
     after_lines = following.lines
     after = after_lines[0]
-    width = max(
-        width, measured_width(after_lines) or 0.0, *map(set_width, after_lines)
-    )  # if it is a first line, full ones follow
-    text = len(after_lines) > 1 or _has_marks(after.text) or ends_sentence(after.text)
+    # its column: of the text after it, or with a line alone after it, of the page around
+    own = max(measured_width(after_lines) or 0.0, *map(set_width, after_lines))
+    width = own if len(after_lines) > 1 else max(width, own)
+    text = len(after_lines) > TITLE_MAX_LINES or not all(map(_bare, after_lines))  # not a title
     if not width or not text or after.indented or _spaced_words(after.text):
         return False
     low, high = FIRST_LINE_SPAN

@@ -14,7 +14,8 @@ made for that article, in competition with its neighbours only. Scores, in point
   look like a label, and a byline, author or credit with no text each cost a point;
 - two blocks of one body (a subheading between them, or only a blank line after a finished
   sentence) earn ONE_COLUMN when set in one column, cost OTHER_COLUMN when they cannot be
-  (articles are set in their own widths), and earn UNSURE_COLUMN when that cannot be told;
+  (articles are set in their own widths), and earn UNSURE_COLUMN when that cannot be told,
+  plus up to SHARED_WORDS for words the two blocks share and few others on the page hold;
   a body opening with a paragraph's first line earns FIRST_LINE, with a line as wide as its
   column (not a first line: the body began before it) costs OTHER_COLUMN;
 - a photo title earns PAIR plus its similarity to the caption it is paired with.
@@ -22,6 +23,7 @@ made for that article, in competition with its neighbours only. Scores, in point
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from functools import cache
 from audio_edition.ingest.layout import (
     FIRST_LINE_SPAN,
     PageLine,
+    full_width,
     measured_width,
     same_column,
     set_width,
@@ -41,6 +44,9 @@ LEFTOVER = 1.0  # points lost by a non-label title left over, a byline or author
 ONE_COLUMN = 1.2  # points: two blocks of one body, set in one column
 OTHER_COLUMN = 2.0  # points lost: two blocks of one body that cannot be in one column
 UNSURE_COLUMN = 0.3  # points: two blocks of one body, where the widths cannot tell
+SHARED_WORDS = 0.3  # points, at most, for the rare wording two such blocks share
+SHARED_PAIRS = 3  # character pairs shared for all of SHARED_WORDS
+RARE_IN = 3  # blocks: a character pair in at most this many on the page is rare
 NUMBERED = 0.5  # points: a subheading that opens with 一、, 1., （二）, ■ ...
 FIRST_LINE = 0.2  # points: a body that opens with a paragraph's first line (the indent short)
 TWO_PARTS = 0.3  # points: bonus (balanced lines) or cost (not) of a two-title headline
@@ -104,6 +110,11 @@ class Reader:
         self.items = items
         self.kinds = "".join(_kind(it) for it in items)
         self.texts = ["".join(ln.text for ln in it.lines) for it in items]
+        self.pairs = [
+            _pairs(text) if kind == "R" else set()
+            for kind, text in zip(self.kinds, self.texts, strict=True)
+        ]
+        self.blocks_with = collections.Counter(pair for pairs in self.pairs for pair in pairs)
         self._bodies: dict[int, list[tuple[Sections, int, float]]] = {}
 
     def best(self) -> list[Unit]:
@@ -264,7 +275,8 @@ class Reader:
             if self.kinds[k : k + 1] == "R":
                 sections: list[tuple[int | None, tuple[int, ...]]] = [(None, (k,))]
                 points = 0.0
-                width = measured_width(self.items[k].lines)
+                lines = self.items[k].lines
+                width = measured_width(lines) or (full_width(lines) if len(lines) > 2 else None)
                 j = k + 1
                 found.append((tuple(sections), j, points + self.opening_score(k, width)))
                 while True:
@@ -308,8 +320,14 @@ class Reader:
             if near != lines:
                 same = same_column(*near)
         if same is None:
-            return UNSURE_COLUMN
+            return UNSURE_COLUMN + self.shared_words(a, b)
         return ONE_COLUMN if same else -OTHER_COLUMN
+
+    def shared_words(self, a: int, b: int) -> float:
+        """Points for the wording body blocks a and b share and few other blocks on the page
+        hold (their own topic's words): where the widths cannot tell, the text does."""
+        shared = [p for p in self.pairs[a] & self.pairs[b] if self.blocks_with[p] <= RARE_IN]
+        return SHARED_WORDS * min(1.0, len(shared) / SHARED_PAIRS)
 
     def run_lines(self, k: int, step: int) -> list[PageLine]:
         """The lines of block k, measured, and of the block before it (step -1) or after it
@@ -398,6 +416,12 @@ def _greedy_pairing(
     points -= MISSING * (len(captions) - len(pairs))
     paired = {t for _, t in pairs}
     return points + sum(v for t, v in left.items() if t not in paired), pairs
+
+
+def _pairs(text: str) -> set[str]:
+    """The pairs of adjacent characters in a text, without spaces and punctuation."""
+    chars = [c for c in text if c.isalnum()]
+    return {a + b for a, b in zip(chars, chars[1:], strict=False)}
 
 
 def _kind(item: Item) -> str:
