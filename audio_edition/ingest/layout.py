@@ -162,18 +162,18 @@ def fits_column(lines: Sequence[PageLine], width: float) -> bool:
     sentence full or a first line, but for what the typesetter moved down to the next line.
     A line ending a sentence may end its paragraph, at any width."""
     for k, line in enumerate(lines):
-        if line.width > width + FULL_SLACK:
+        if set_width(line) > width + FULL_SLACK:
             return False
         if k == len(lines) - 1 or ends_sentence(line.text):
             continue
         inside = k > 0 and not ends_sentence(lines[k - 1].text)
         slack = FULL_SLACK if inside else FIRST_LINE_SHORTEST
-        if set_width(line) + _moved_down(lines[k + 1].text) < width - slack:
+        if set_width(line) + moved_down(lines[k + 1].text) < width - slack:
             return False
     return True
 
 
-def _moved_down(text: str) -> float:
+def moved_down(text: str) -> float:
     """The width at the start of a line that the typesetter may have moved down from the end
     of the line above: a Latin word or number kept whole, a character kept with the closing
     mark after it, an opening mark kept with what it opens."""
