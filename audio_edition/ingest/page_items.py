@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from audio_edition.ingest.layout import (
+    FIRST_LINE_SHORTEST,
     FIRST_LINE_SPAN,
     FULL_SLACK,
     PageLine,
@@ -27,6 +28,7 @@ from audio_edition.ingest.layout import (
     full_width,
     has_junk,
     measured_width,
+    moved_down,
     same_column,
     set_width,
     strip_junk,
@@ -325,9 +327,9 @@ def _paragraph_start_alone(lines: list[PageLine], width: float, following: Item 
     text = len(after_lines) > TITLE_MAX_LINES or not all(map(_bare, after_lines))  # not a title
     if not width or not text or after.indented or _spaced_words(after.text):
         return False
-    low, high = FIRST_LINE_SPAN
     full = all(set_width(ln) >= width - FULL_SLACK for ln in [*lines[1:], after])
-    return full and width - high <= set_width(lines[0]) <= width - low
+    shortest = width - FIRST_LINE_SHORTEST - moved_down((lines[1:] or after_lines)[0].text)
+    return full and shortest <= set_width(lines[0]) <= width - FIRST_LINE_SPAN[0]
 
 
 def _runs_on(block: Item) -> bool:
