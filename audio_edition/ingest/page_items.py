@@ -22,6 +22,8 @@ from audio_edition.ingest.layout import (
     FIRST_LINE_SHORTEST,
     FIRST_LINE_SPAN,
     FULL_SLACK,
+    HALF,
+    OPENERS,
     PageLine,
     display_width,
     ends_sentence,
@@ -57,6 +59,7 @@ ENUMERATOR = re.compile(
     r"^(?:[一二三四五六七八九十]+、|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)])"
 )
 TITLE_MAX_LINES = 3
+PAIRED = ("“”", "‘’", "（）", "《》", "()")  # marks a title opens and closes
 OPEN_SLACK = FIRST_LINE_SPAN[1]  # characters: a line this close to full width runs on
 RECENT_LINES = 40  # lines: the column width of a block's end is measured over this many
 
@@ -296,7 +299,7 @@ def _is_title(
     texts = [ln.text for ln in lines]
     if len(lines) > TITLE_MAX_LINES or any(ln.indented for ln in lines):
         return False
-    if any(t[-1] in CONTINUES or "。" in t for t in texts):
+    if any(t[-1] in CONTINUES or "。" in t for t in texts) or _unbalanced("".join(texts)):
         return False
     if previous is not None and (
         previous.kind == "B" or previous.kind == "R" and _runs_on(previous)
@@ -309,6 +312,12 @@ def _is_title(
     if any(_spaced_words(t) for t in texts) or ENUMERATOR.match(texts[0]):
         return True
     return texts[0][0] in BULLETS or not _paragraph_start_alone(lines, width, following)
+
+
+def _unbalanced(text: str) -> bool:
+    """Whether a text opens a quotation or bracket it does not close, or closes one it did not
+    open: a line cut out of running text, never a whole title."""
+    return any(text.count(a) != text.count(b) for a, b in PAIRED)
 
 
 def _paragraph_start_alone(lines: list[PageLine], width: float, following: Item | None) -> bool:
@@ -327,7 +336,12 @@ def _paragraph_start_alone(lines: list[PageLine], width: float, following: Item 
     text = len(after_lines) > TITLE_MAX_LINES or not all(map(_bare, after_lines))  # not a title
     if not width or not text or after.indented or _spaced_words(after.text):
         return False
-    full = all(set_width(ln) >= width - FULL_SLACK for ln in [*lines[1:], after])
+    run = [*lines, *after_lines, None]  # the lines after the first must be full, but for
+    full = all(  # an opening mark moved to the line below (half a cell: a first line is more)
+        set_width(ln) + HALF * (below is not None and below.text[0] in OPENERS)
+        >= width - FULL_SLACK
+        for ln, below in zip(run[1 : len(lines) + 1], run[2:], strict=False)
+    )
     shortest = width - FIRST_LINE_SHORTEST - moved_down((lines[1:] or after_lines)[0].text)
     return full and shortest <= set_width(lines[0]) <= width - FIRST_LINE_SPAN[0]
 
