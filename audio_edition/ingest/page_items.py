@@ -3,9 +3,10 @@
 1. lines -> pieces: runs of non-blank lines split at bylines (`□`), authors (`◎`), photo credits
    (`… 摄`), banners (lines with private-use junk glyphs) and page furniture; each remaining
    run is a *title* (headline, subheading, column label or photo title) or *body* text. A
-   title is short, holds no sentence punctuation and follows finished text; a run of a line
-   or two without punctuation is body text only where it can be a paragraph's first line cut
-   off by a blank line (about the indent short of the column, full text after it).
+   title is short, holds no sentence punctuation, closes the quotations it opens and follows
+   finished text; a run of a line or two without punctuation is body text where it can be a
+   paragraph's first line cut off by a blank line (about the indent short of the column, full
+   text after it).
 2. pieces -> items: consecutive body runs become one block (blank lines inside mean nothing),
    except where a blank line after a finished sentence parts text not measured to be in one
    column: two articles may meet there, which `reading.py` decides with the titles around
