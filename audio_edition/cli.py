@@ -66,7 +66,8 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the edition as JSON.")
 @reports_errors
 def parse(inputs, as_json):
-    """Show the articles found in INPUT... (e-paper page text, .md or .json), in order.
+    """Show the articles found in INPUT... (e-paper page text, .md or .json), in order, and
+    the spots the page parser was unsure of (file:line), to check before publishing.
 
     \b
     Example:
@@ -78,7 +79,7 @@ def parse(inputs, as_json):
 
     edition = read_edition(inputs)
     if as_json:
-        print_json(edition.to_dict())
+        print_json({**edition.to_dict(), "warnings": [w.to_dict() for w in edition.warnings]})
         return
     click.echo("\n".join(outline(edition)))
 
@@ -172,9 +173,11 @@ def build(inputs, engine, date, as_json, **extra):
     from audio_edition.build import build as build_edition
 
     summary = build_edition(_build_options(inputs, engine, date, **extra))
-    if as_json:
+    if as_json:  # the summary lists the page parser's warnings
         print_json(summary.to_dict())
         return
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for episode in summary.episodes:
         minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
         click.echo(f"{episode.title}: {episode.audio_file} ({minutes}:{seconds:02d})")

@@ -95,16 +95,35 @@ class Article:
 
 
 @dataclass(frozen=True)
+class ParseWarning:
+    """Something the page parser was unsure of, for an editor to check at that spot."""
+
+    line: int  # 1-based line number in the input
+    message: str
+    source: str | None = None  # the input file, when known
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.source else f"line {self.line}"
+        return f"{where}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Edition:
     """What ingest returns: the articles of one or more pages, in reading order.
 
     `title` is what heads the first page (often a column label: never the episode's title);
-    `pages` the page numbers printed on the pages (`第5版`), when they carry them.
+    `pages` the page numbers printed on the pages (`第5版`), when they carry them; `warnings`
+    what the page parser was unsure of (not part of the edition's identity: equal editions may
+    differ in them).
     """
 
     title: str | None
     articles: tuple[Article, ...]
     pages: tuple[str, ...] = ()
+    warnings: tuple[ParseWarning, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         _require(isinstance(self.articles, tuple), "Edition.articles must be a tuple")

@@ -358,5 +358,7 @@ def test_config_file_errors_name_the_file(tmp_path):
         load_config(tmp_path)  # a directory
     with pytest.raises(ConfigError, match=r"\(known: artwork, author, base_url, category, "):
         load_config(write(tmp_path / "c.toml", 'titel = "typo"\n'))
-    with pytest.raises(ConfigError, match="^config key 'artwork' must be a file path$"):
-        load_config(write(tmp_path / "c.toml", "artwork = 3\n"))
+    for key in ("artwork", "profile", "lexicon"):
+        message = rf"^config key '{key}' must be a file path \(relative to c.toml\)$"
+        with pytest.raises(ConfigError, match=message):
+            load_config(write(tmp_path / "c.toml", f"{key} = 3\n"))

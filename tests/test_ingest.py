@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pagegen import TEXTS, wrap
 
 from audio_edition.cli import cli
 from audio_edition.errors import InputError
@@ -17,6 +20,7 @@ from audio_edition.model import Article
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_PAGES = sorted(FIXTURES.glob("page_*.txt"))
+STORIES = TEXTS  # the articles tests/pagegen.py lays out: the sample's, then new ones
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010fffd]")
 
 # The sample page, read line by line: (kind, column, headline, byline, sections), each section
@@ -337,6 +341,167 @@ def test_numbered_subheadings():
     ]
 
 
+# --- one reading per article: mixed layouts, labels beside headlines, commentaries anywhere ----
+
+
+def _body(article: Article, width: int, rng: random.Random) -> list[str]:
+    """An article's subheadings and paragraphs wrapped at `width` cells, as in pagegen."""
+    lines: list[str] = []
+    for section in article.sections:
+        if section.heading:
+            lines += [section.heading, ""]
+        for paragraph in section.paragraphs:
+            lines += wrap(paragraph, width, rng)
+        lines.append("")
+    return lines
+
+
+def test_each_article_takes_its_headline_from_where_it_is_printed():
+    """The failure classes of issue 13 on one page: headlines before and after on one page, a
+    label right before a commentary and right after a headline, with no banner, and a label
+    after an article's last subheaded section."""
+    rng = random.Random(13)
+    school, potatoes, talent, doorstep, ice = (STORIES[k] for k in (6, 5, 7, 8, 11))
+    page = [
+        " 要闻", "", "观潮", "", "北疆新风", "",
+        school.headline, "", "□本报通讯员 王丽娜", "", *_body(school, 16, rng),
+        "知行合一", "", *_body(talent, 20, rng), talent.headline, "◎李文博", "",
+        "简讯", "", *_body(ice, 12, rng), ice.headline, "",
+        "马铃薯产业链", "", "串起农民致富路", "", "□本报记者 张晓燕 通讯员 孙浩", "",
+        *_body(potatoes, 22, rng),
+        "草原论坛", "", *_body(doorstep, 18, rng), doorstep.headline, "◎赵雅琴", "",
+    ]  # fmt: skip
+    edition = parse_page("\n".join(page))
+    assert edition.title == "北疆新风"
+    assert edition.articles == (
+        replace(school, column="观潮"),
+        replace(talent, column="知行合一"),
+        replace(ice, column="简讯"),
+        replace(potatoes, column="简讯"),
+        replace(doorstep, column="草原论坛"),
+    )
+    assert edition.warnings == ()
+
+
+# --- what the parser reports ---------------------------------------------------------------------
+
+
+def test_the_sample_page_reports_its_one_paragraph_without_a_full_stop(sample_page):
+    (warning,) = read_edition([sample_page]).warnings
+    assert (warning.source, warning.line) == (str(sample_page), 213)
+    assert warning.message == (
+        "paragraph break after “…农牧民培训1500余人次” decided by line length alone "
+        "(no full stop); check it"
+    )
+
+
+def _page_of(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+BRIEF = ("日前，赤峰市中心城区首条城市绿道全", "线贯通，沿线设置休息驿站8处。")
+HEATING = ("记者从通辽市住房和城乡建设局获", "悉，全市供暖设施检修已全面启动。")
+ICE = ("呼伦贝尔冰雪旅游季在扎兰屯市开", "幕，将持续到明年3月。")
+
+
+def test_a_label_length_title_beside_a_one_line_headline_is_a_label_reported_as_unsure():
+    text = _page_of(" 要闻", "", "北疆新风", "", "通辽启动供暖检修", "", *HEATING, "",
+                    "简讯", "", "做在田间", "", "让农民甜在心头", "", "□本报记者 及庆玲", "",
+                    *_body(STORIES[1], 20, random.Random(1)))  # fmt: skip
+    edition = parse_page(text)
+    article = edition.articles[1]
+    assert (article.headline, article.column) == ("让农民甜在心头", "做在田间")
+    assert [(w.line, w.message) for w in edition.warnings] == [
+        (12, "“做在田间” read as a page or column label; it may be the first line of the "
+         "headline “让农民甜在心头”"),
+    ]  # fmt: skip
+
+
+def test_what_the_parser_cannot_place_is_kept_and_reported():
+    text = _page_of(
+        " 要闻", "", "北疆新风", "",
+        "通辽启动供暖检修", "", "□本报记者 李四", "", *HEATING, "",
+        "欢迎读者来信 讲述身边新变化", "",  # a title that fits no article
+        "赤峰首条城市绿道全线贯通", "", "□本报记者 赵六", "", *BRIEF, "",
+        "□本报记者 张三", "", *ICE, "",  # an article printed without a headline
+        "□本报记者 王五", "",  # a byline with no text
+    )  # fmt: skip
+    edition = parse_page(text)
+    assert [(a.headline, a.byline, a.column) for a in edition.articles] == [
+        ("通辽启动供暖检修", "本报记者 李四", None),
+        ("赤峰首条城市绿道全线贯通", "本报记者 赵六", "欢迎读者来信 讲述身边新变化"),
+        ("呼伦贝尔冰雪旅游季在扎兰屯市开幕", "本报记者 张三", "欢迎读者来信 讲述身边新变化"),
+    ]
+    assert edition.articles[2].paragraphs == ("".join(ICE),)
+    assert [(w.line, w.message) for w in edition.warnings] == [
+        (12, "title “欢迎读者来信 讲述身边新变化” fits no article; kept as a column label"),
+        (23, "no headline found for the article starting “呼伦贝尔冰雪旅游季在扎兰…”; its "
+         "opening words “呼伦贝尔冰雪旅游季在扎兰屯市开幕” stand in"),
+        (26, "byline “本报记者 王五” belongs to no article text; left out of the edition"),
+    ]  # fmt: skip
+
+
+def _school_then_ice(school_width: int, ice_width: int) -> str:
+    """An article with its headline before it, then a brief with its headline after it: the
+    two texts meet with only a blank line between."""
+    rng = random.Random(0)
+    school, ice = STORIES[6], STORIES[11]
+    return _page_of(
+        " 要闻", "", "北疆新风", "", school.headline, "", "□本报通讯员 王丽娜", "",
+        *_body(school, school_width, rng), *_body(ice, ice_width, rng), ice.headline,
+    )  # fmt: skip
+
+
+def test_two_texts_that_meet_are_parted_where_the_titles_say_and_reported():
+    edition = parse_page(_school_then_ice(18, 19))  # columns a cell apart: widths cannot tell
+    assert edition.articles == (replace(STORIES[6], column=None), STORIES[11])
+    (warning,) = edition.warnings
+    assert warning.line == 23
+    assert warning.message.startswith("a new article read to start at “12月1日，呼伦贝尔冰雪…”")
+
+
+def test_two_texts_in_one_column_run_together_but_are_kept_and_reported():
+    edition = parse_page(_school_then_ice(18, 18))
+    (article,) = edition.articles
+    assert article.headline == "呼伦贝尔冰雪旅游季开幕"
+    assert article.paragraphs == STORIES[6].paragraphs + STORIES[11].paragraphs
+    assert [(w.line, w.message) for w in edition.warnings] == [
+        (5, "title “牧区小学开起了“空中课堂”” stands before a byline, yet the article's "
+         "headline was read as “呼伦贝尔冰雪旅游季开幕”; check which it is, and whether two "
+         "articles run together"),
+    ]  # fmt: skip
+
+
+def test_a_headline_sharing_no_words_with_its_article_is_reported():
+    text = _page_of("今日天气晴朗 适宜出行", "", "□本报记者 张三", "", *BRIEF)
+    (warning,) = parse_page(text).warnings
+    assert warning.line == 1
+    assert warning.message.startswith(
+        "headline “今日天气晴朗 适宜出行” shares few words with the article under it (line 5"
+    )
+
+
+def test_photos_without_titles_are_kept_and_reported():
+    text = "图为孩子们在课堂上。 本报记者 李四 摄\n\n学生在图书馆里读书。\n\n王五 摄\n"
+    edition = parse_page(text)
+    assert [(a.kind, a.headline) for a in edition.articles] == [
+        ("photo", "图为孩子们在课堂上"),
+        ("photo", "学生在图书馆里读书"),
+    ]
+    assert [w.line for w in edition.warnings] == [1, 3]
+    assert all(
+        w.message.startswith("no title found for the photo caption") for w in edition.warnings
+    )
+
+
+def test_pages_in_order_report_each_warning_with_its_file(sample_page, tmp_path):
+    other = tmp_path / "page2.txt"
+    other.write_text(_page_of("□本报记者 张三", "", *BRIEF), encoding="utf-8")
+    warnings = read_edition([sample_page, other]).warnings
+    assert [(w.source, w.line) for w in warnings] == [(str(sample_page), 213), (str(other), 3)]
+    assert str(warnings[1]).startswith(f"{other}:3: no headline found")
+
+
 # --- Markdown and JSON -------------------------------------------------------------------------
 
 MARKDOWN = """% 周末版
@@ -494,22 +659,35 @@ def test_parse_prints_an_outline_an_editor_can_check(sample_page):
     result = CliRunner().invoke(cli, ["parse", str(sample_page)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "红船初心 — 8 articles"
+    assert lines[0] == "红船初心 — 8 articles, 1 warning (listed at the end)"
     assert "1. [article] “联合体”吹响集结号 产业兴旺助增收" in lines
     assert "   column: 观潮   byline: 本报记者 白丹   10 paragraphs" in lines
     assert "   ## 强化引领 凝聚脱贫攻坚新动能" in lines
     assert "   ¶1 (258 chars) 在快手短视频平台上，一位“笤帚大…" in lines
     assert "8. [photo] 线上宣讲" in lines
+    assert lines[-2:] == [
+        "1 warning: check these spots before publishing",
+        f"  {sample_page}:213: paragraph break after “…农牧民培训1500余人次” decided by line "
+        "length alone (no full stop); check it",
+    ]
 
 
 def test_parse_json_prints_the_contract(sample_page):
     result = CliRunner().invoke(cli, ["parse", str(sample_page), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"title", "articles"}
+    assert set(data) == {"title", "articles", "warnings"}
     article = data["articles"][4]
     assert set(article) == {"kind", "headline", "byline", "column", "sections"}
     assert article["kind"] == "commentary" and article["byline"] == "郭俊楼"
+    assert data.pop("warnings") == [
+        {
+            "source": str(sample_page),
+            "line": 213,
+            "message": "paragraph break after “…农牧民培训1500余人次” decided by line length "
+            "alone (no full stop); check it",
+        }
+    ]
     assert data == read_edition([sample_page]).to_dict()
 
 
@@ -519,6 +697,25 @@ def test_a_bad_json_field_is_one_line_with_exit_code_2(tmp_path):
     result = CliRunner().invoke(cli, ["parse", str(path)])
     assert result.exit_code == 2
     assert result.output == f"Error: {path}: articles[0].sections must be a non-empty list\n"
+
+
+def test_build_prints_what_the_parser_was_unsure_of(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(_page_of("□本报记者 张三", "", *BRIEF), encoding="utf-8")
+    args = ["build", str(page), "-o", str(tmp_path / "out"), "--date", "2026-11-29"]
+    message = (
+        "no headline found for the article starting “日前，赤峰市中心城区首条…”; its opening "
+        "words “日前” stand in"
+    )
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # the summary carries them
+    summary = json.loads(result.stdout)
+    assert summary["warnings"] == [{"source": str(page), "line": 3, "message": message}]
+    assert summary["episodes"][0]["articles"] == ["日前"]
+    again = CliRunner().invoke(cli, args)  # every clip cached: only re-mastered
+    assert again.exit_code == 0, again.output
+    assert again.stderr == f"warning: {page}:3: {message}\n"
 
 
 def _bad_inputs(tmp_path: Path) -> list[tuple[Path, str]]:

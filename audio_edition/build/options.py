@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audio_edition.model import SPLIT_MODES, Episode
+from audio_edition.model import SPLIT_MODES, Episode, ParseWarning
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class BuildSummary:
     fallbacks: tuple[str, ...]
     suspect: tuple[str, ...]
     timings: dict[str, float]
+    warnings: tuple[ParseWarning, ...] = ()  # what the page parser was unsure of
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class BuildSummary:
             "fallbacks": list(self.fallbacks),
             "suspect": list(self.suspect),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
 

@@ -68,6 +68,7 @@ def build(options: BuildOptions) -> BuildSummary:
         fallbacks=report.fallbacks,
         suspect=report.suspect,
         timings=watch.timings,
+        warnings=prepared.warnings,
     )
 
 

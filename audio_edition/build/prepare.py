@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from audio_edition.build.options import BuildOptions, Stopwatch
 from audio_edition.config import PublicationConfig, load_config
 from audio_edition.ingest import read_edition
-from audio_edition.model import Edition, EditionInfo, Script
+from audio_edition.model import Edition, EditionInfo, ParseWarning, Script
 from audio_edition.profile import VoiceProfile, load_profile
 from audio_edition.script import build_script
 from audio_edition.text.clean import clean
@@ -23,6 +23,7 @@ class Prepared:
     config: PublicationConfig
     profile: VoiceProfile
     parts: tuple[tuple[EditionInfo, Script], ...]  # one per episode
+    warnings: tuple[ParseWarning, ...] = ()  # what the page parser was unsure of
 
 
 def prepare(options: BuildOptions, watch: Stopwatch | None = None) -> Prepared:
@@ -45,7 +46,7 @@ def prepare(options: BuildOptions, watch: Stopwatch | None = None) -> Prepared:
         else:
             info = edition_info(config, options.date, options.title or page_names(edition.pages))
             parts = [(info, build_script(edition, info, profile, options.engine, lexicon))]
-    return Prepared(config=config, profile=profile, parts=tuple(parts))
+    return Prepared(config=config, profile=profile, parts=tuple(parts), warnings=edition.warnings)
 
 
 def edition_info(config: PublicationConfig, date: dt.date, name: str) -> EditionInfo:

@@ -34,9 +34,9 @@ PAGE_NUMBER = re.compile(r"^[ \t\u3000]*第?0*(\d{1,3})版[ \t\u3000]*$", re.MUL
 
 def read_edition(paths: Sequence[Path]) -> Edition:
     """Read one or more files, in order, into one Edition titled after the first file, with
-    the page numbers printed on its pages. With several files, each is a printed page: its
-    articles get that page (the number printed on it, else its place: 1, 2, ...) unless their
-    input names one."""
+    the page numbers printed on its pages and the page parser's warnings, each naming its file.
+    With several files, each is a printed page: its articles get that page (the number printed
+    on it, else its place: 1, 2, ...) unless their input names one."""
     if not paths:
         raise InputError("no input files given; name at least one page")
     editions = [read_file(Path(path)) for path in paths]
@@ -51,6 +51,7 @@ def read_edition(paths: Sequence[Path]) -> Edition:
             for article in edition.articles
         ),
         pages=tuple(page for edition in editions for page in edition.pages),
+        warnings=tuple(warning for edition in editions for warning in edition.warnings),
     )
 
 
@@ -60,7 +61,7 @@ def _page_label(edition: Edition, number: int) -> str:
 
 
 def read_file(path: Path) -> Edition:
-    """Read one file with the reader its suffix selects; errors name the file."""
+    """Read one file with the reader its suffix selects; errors and warnings name the file."""
     reader = READERS.get(path.suffix.lower(), parse_page)
     text = read_text(path)
     try:
@@ -70,4 +71,5 @@ def read_file(path: Path) -> Edition:
     if reader is parse_page and not edition.pages:
         number = PAGE_NUMBER.search(text)
         edition = replace(edition, pages=(f"第{int(number.group(1))}版",) if number else ())
-    return edition
+    warnings = tuple(replace(warning, source=str(path)) for warning in edition.warnings)
+    return replace(edition, warnings=warnings)

@@ -3,6 +3,8 @@
 {"title": str|null, "articles": [{"kind", "headline", "byline", "column", "url", "page",
   "sections": [{"heading": str|null, "paragraphs": [str, ...]}]}]}
 ("page" names the printed page an article is on, e.g. "A03": talking books list the pages.)
+
+The "warnings" `parse --json` adds (what the page parser was unsure of) are not read back.
 """
 
 from __future__ import annotations

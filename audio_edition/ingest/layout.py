@@ -18,10 +18,19 @@ CLEARLY_SHORT = 3.0  # characters short of the column width: the line ends its p
 SOMEWHAT_SHORT = 2.0  # characters short: ends it if it also ends a sentence or a first line follows
 FIRST_LINE_SPAN = (1.5, 5.0)  # characters short of the width a paragraph's first line runs
 WIDTH_QUANTILE = 0.7  # which line width, in ascending order, is taken as the column width
+QUANTILE_LINES = 8  # a block this long is measured by the quantile, a shorter one by its widest
+SAME_COLUMN = 1.0  # characters: full widths this close can be one column
+FULL_SLACK = 1.0  # characters: a full line is set at most this much short of its column
+FIRST_LINE_SHORTEST = 3.5  # characters: a first line is set at most this much short of it
 HALF_CELL = frozenset("，。、：；“”‘’（）《》！？")  # punctuation set in half a cell
+HALF = 0.5  # characters: the width of a half-cell character
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
 SENTENCE_END = "。？！?!…⋯"
 CLOSERS = "”’」』）)》】"
+OPENERS = "“‘「『（(《【"
+NO_LINE_START = CLOSERS + "，。、：；！？…⋯,.;:!?"  # marks a typesetter never starts a line with
+LATIN_WORD = re.compile(r"[0-9A-Za-z.%]+")
+
 SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 ASCII_WORD = re.compile(r"[0-9A-Za-z]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -29,12 +38,14 @@ LATIN = re.compile(r"[A-Za-z]")
 
 @dataclass(frozen=True)
 class PageLine:
-    """One non-blank printed line of a body: its text, width and whether a blank line follows."""
+    """One non-blank printed line of a body: its text, width, whether a blank line follows,
+    and where it is in the input (1-based line number; 0 when unknown)."""
 
     text: str
     width: float
     indented: bool = False  # starts with a full-width-space (or multi-space) paragraph indent
     blank_after: bool = False
+    number: int = 0
 
 
 def display_width(text: str) -> float:
@@ -91,25 +102,106 @@ def _joined(parts: Sequence[str], word: re.Pattern[str]) -> str:
     return "".join(out)
 
 
+def set_width(line: PageLine) -> float:
+    """A line's width without a final half-cell mark, which may hang past the column."""
+    return line.width - HALF * (line.text[-1] in HALF_CELL)
+
+
 def column_width(lines: Sequence[PageLine]) -> float:
-    """The column width of a block: a high quantile of its line widths (last line excluded)."""
-    widths = sorted(line.width for line in (lines[:-1] if len(lines) > 2 else lines))
-    return widths[min(len(widths) - 1, int(len(widths) * WIDTH_QUANTILE))]
+    """The column width a block's paragraphs are split by: a high quantile of its line widths
+    (last line excluded), or for a short block its `full_width`."""
+    widest = full_width(lines)
+    if len(lines) < QUANTILE_LINES:
+        return widest
+    widths = sorted(line.width for line in lines[:-1])
+    return max(widths[int(len(widths) * WIDTH_QUANTILE)], widest)
+
+
+def full_width(lines: Sequence[PageLine]) -> float:
+    """The width of a block's widest lines by `set_width`, but the first (maybe a paragraph's
+    first line) and the last."""
+    inner = lines[1:-1] or lines
+    return max(set_width(line) for line in inner)
+
+
+def measured_width(lines: Sequence[PageLine]) -> float | None:
+    """The column width of a block, measured on the lines that must be full: inside a
+    paragraph (neither they nor the line before end a sentence) and not the block's last; a
+    first line whose indent was kept (`　　`) counts with its indent. None when it has no
+    such line. Blocks set in one column measure within SAME_COLUMN."""
+    full = []
+    for k, line in enumerate(lines[:-1]):
+        if ends_sentence(line.text):
+            continue
+        if line.indented:
+            full.append(set_width(line) + INDENT)
+        elif k and not ends_sentence(lines[k - 1].text):
+            full.append(set_width(line))
+    return max(full) if full else None
+
+
+def same_column(before: Sequence[PageLine], after: Sequence[PageLine]) -> bool | None:
+    """Whether two blocks are set in one column: True when both measure within half a cell,
+    False when they measure more than SAME_COLUMN apart or one does not fit the other's
+    column, None when that cannot be told (they measure a cell apart, or a block too short
+    to measure fits the other's column)."""
+    a, b = measured_width(before), measured_width(after)
+    if a is not None and b is not None:
+        if abs(a - b) <= SAME_COLUMN - HALF or abs(a - b) > SAME_COLUMN:
+            return abs(a - b) <= SAME_COLUMN
+        return None  # a cell apart: one column, or two a cell or two apart
+    if a is not None or b is not None:
+        fits = fits_column(after, a) if a is not None else fits_column(before, b)
+        return None if fits else False
+    return None
+
+
+def fits_column(lines: Sequence[PageLine], width: float) -> bool:
+    """Whether a block's lines can have been set in a column of `width`: none is wider, a
+    line inside a paragraph (see `measured_width`) is full in it and a line after a finished
+    sentence full or a first line, but for what the typesetter moved down to the next line.
+    A line ending a sentence may end its paragraph, at any width."""
+    for k, line in enumerate(lines):
+        if set_width(line) > width + FULL_SLACK:
+            return False
+        if k == len(lines) - 1 or ends_sentence(line.text):
+            continue
+        inside = k > 0 and not ends_sentence(lines[k - 1].text)
+        slack = FULL_SLACK if inside else FIRST_LINE_SHORTEST
+        if set_width(line) + moved_down(lines[k + 1].text) < width - slack:
+            return False
+    return True
+
+
+def moved_down(text: str) -> float:
+    """The width at the start of a line that the typesetter may have moved down from the end
+    of the line above: a Latin word or number kept whole, a character kept with the closing
+    mark after it, an opening mark kept with what it opens."""
+    word = LATIN_WORD.match(text)
+    if word:
+        return display_width(word.group())
+    if len(text) > 1 and text[1] in NO_LINE_START:
+        return display_width(text[0])
+    return HALF if text[0] in OPENERS else 0.0
 
 
 def split_paragraphs(lines: Sequence[PageLine]) -> list[str]:
     """Split a block of body lines (one article's text between headings) into paragraphs."""
-    if not lines:
-        return []
-    if any(line.indented for line in lines[1:]):
-        starts = [i for i, line in enumerate(lines) if i == 0 or line.indented]
-    else:
-        starts = _starts_by_width(lines)
-    bounds = [*starts, len(lines)]
+    bounds = [*paragraph_starts(lines), len(lines)]
     paragraphs = [
         join_lines([ln.text for ln in lines[a:b]]) for a, b in zip(bounds, bounds[1:], strict=False)
     ]
     return [p for p in paragraphs if p]
+
+
+def paragraph_starts(lines: Sequence[PageLine]) -> list[int]:
+    """Indexes of the lines of a block that open a paragraph: where `　　` indents survive,
+    the indented lines; else where the line widths say so (see `_ends_paragraph`)."""
+    if not lines:
+        return []
+    if any(line.indented for line in lines[1:]):
+        return [i for i, line in enumerate(lines) if i == 0 or line.indented]
+    return _starts_by_width(lines)
 
 
 def _starts_by_width(lines: Sequence[PageLine]) -> list[int]:
@@ -140,12 +232,16 @@ def _ends_paragraph(lines: Sequence[PageLine], i: int, is_first: bool, width: fl
 
 
 def _opens_paragraph(line: PageLine, after: PageLine | None, width: float) -> bool:
-    """Whether a line looks like a paragraph's first line: short by about the indent.
+    """Whether a line looks like a paragraph's first line: short by about the indent (by
+    half a cell more when the next line starts with a Latin word or number, which may have
+    been moved down whole from the end of a line inside a paragraph).
 
     If it ends a sentence it could instead be the short last line of the paragraph before;
     it is a first line only if a full line follows it.
     """
     low, high = FIRST_LINE_SPAN
-    if not width - high <= line.width <= width - low:
+    if after is not None and LATIN_WORD.match(after.text):
+        low += HALF
+    if not width - high <= set_width(line) <= width - low:
         return False
     return not ends_sentence(line.text) or (after is not None and after.width > width - low)
