@@ -1,0 +1,343 @@
+"""Grapheme to pinyin: the syllable the offline voice says for every character it reads.
+
+Decided once, in the script stage, for the normalised text of each segment (ideographs and pause
+marks), in this order:
+1. the editors' lexicon: a pinyin entry (`"行长" = "hang2 zhang3"`) fixes its word's syllables;
+2. words: each jieba word (or, inside a word no dictionary has, its longest dictionary words) is
+   looked up in pypinyin's phrase dictionary, then in CC-CEDICT's (pypinyin-dict). Word
+   readings carry the neutral tones of 钥匙 yàoshi, 路子 lùzi;
+3. rules for news function words the model misreads in news prose (为 wèi/wéi, standalone 还
+   hái, 都 dōu, 少 shǎo, 差 chà, a word-final 率 lǜ);
+4. the polyphone model (g2pM's BiLSTM) for every other character with several readings, chosen
+   among that character's own readings, with the probability it gives its choice;
+5. the tone sandhi of 一 and 不, which the voice's training labels (the Baker corpus) carry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from audio_edition.text.clean import for_speech
+from audio_edition.text.lexicon import Lexicon
+from audio_edition.text.normalize import READABLE, UNREADABLE, normalize
+from audio_edition.text.polyphone import shared_model
+from audio_edition.text.syllables import from_marks, readings, tone, with_tone
+from audio_edition.text.words import cut
+
+WORD_SURE = 0.99  # how sure a dictionary word reading is, for the review's ordering
+RULE_SURE = 0.9
+MAX_WORD = 8  # characters: longest dictionary word looked for inside an unknown jieba word
+NUMERALS = "零〇一二三四五六七八九十两百千万亿"
+PLACES = "十百千万亿"  # after 一 these make 一百, 一千 ... (sandhi applies)
+# 一 keeps its own tone before these: ordinals and ranks (一等奖, 一级, 一流, 一号, 一月).
+ORDINAL_AFTER_YI = frozenset("等级流号审楼月期")
+# Verbs (or their last character) that take 为 wéi as their complement: 成为, 分为, 被任命为.
+WEI2_BEFORE = frozenset("成作认称视化变改分定评选列誉命任设译拜聘封奉尊推划归转折合并升降扩缩简判")
+HUAN_AFTER = frozenset("给清钱债款贷本书原")  # 还给, 还清, 还钱: huán (return)
+NAME_TAGS = frozenset({"nr", "ns", "nz", "nrt", "nrfg", "nt"})  # jieba's tags of proper names
+MODEL_OVER_NAME = 0.9  # the model's probability that overrules CC-CEDICT's reading of a name
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The syllable chosen for one character, where it came from and how sure it is."""
+
+    char: str
+    syllable: str  # e.g. "chong2"; tone 5 = neutral
+    source: str  # "lexicon", "word", "rule", "model" or "single"
+    sure: float  # 1.0 for the lexicon and single readings; the model's probability for its choice
+    others: tuple[str, ...] = ()  # the character's other readings (empty: not a polyphone)
+
+
+@functools.cache
+def _phrase_dictionaries() -> tuple[dict[str, list[list[str]]], ...]:
+    """pypinyin's curated phrases (47k, first) and CC-CEDICT's (106k, for what it lacks)."""
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin_dict.phrase_pinyin_data import cc_cedict
+
+    return PHRASES_DICT, cc_cedict.phrases_dict
+
+
+@functools.cache
+def word_readings(word: str) -> tuple[tuple[str, ...], ...] | None:
+    """Each character's possible readings in `word` from the phrase dictionaries, or None."""
+    found = _dictionary_entry(word)
+    return found[0] if found else None
+
+
+@functools.cache
+def _dictionary_entry(word: str) -> tuple[tuple[tuple[str, ...], ...], bool] | None:
+    """(readings per character, whether from pypinyin's curated dictionary) or None."""
+    for rank, dictionary in enumerate(_phrase_dictionaries()):
+        marked = dictionary.get(word)
+        if marked and len(marked) == len(word):
+            said = tuple(tuple(dict.fromkeys(from_marks(r) for r in rs)) for rs in marked)
+            return said, rank == 0
+    return None
+
+
+def _trusted(word: str) -> bool:
+    """Whether a word's dictionary reading stands against the model. CC-CEDICT's readings of
+    names (places, people, transliterations: 阆中 Làng, 勃艮第 gèn, 德累斯顿 léi) are its
+    least reliable; there the model, trained on Wikipedia sentences, is asked too."""
+    found = _dictionary_entry(word)
+    return found is not None and (found[1] or _word_tags().get(word, "n") not in NAME_TAGS)
+
+
+@functools.cache
+def _word_tags() -> dict[str, str]:
+    """jieba's part-of-speech tag of every word in its dictionary (v, n, vn, ...)."""
+    import jieba
+
+    tags = {}
+    with open(jieba.get_dict_file().name, encoding="utf-8") as f:  # "word freq tag" lines
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    return tags
+
+
+class Reader:
+    """Reads normalised text (ideographs and pause marks) as syllables."""
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or Lexicon()
+
+    def read(self, text: str) -> list[Reading | None]:
+        """One Reading per character of `text`; None for characters the voice does not read."""
+        return self.read_all([text])[0]
+
+    def read_all(self, texts: Sequence[str]) -> list[list[Reading | None]]:
+        """`read` for many texts at once (the model runs on them in batches)."""
+        plans = [_Plan(text, self.lexicon) for text in texts]
+        model = shared_model() if any(p.ask for p in plans) else None
+        chances = model.probabilities(texts, [p.ask for p in plans]) if model else []
+        for plan, found in zip(plans, chances, strict=False):
+            for position, spread in zip(plan.ask, found, strict=True):
+                plan.choose(position, spread)
+        return [plan.finish() for plan in plans]
+
+    def syllables(self, text: str) -> tuple[str, ...]:
+        """The syllables the voice says for `text`, in order."""
+        return tuple(r.syllable for r in self.read(text) if r is not None)
+
+
+class _Plan:
+    """One text being read: the decisions so far and the positions left to the model."""
+
+    def __init__(self, text: str, lexicon: Lexicon) -> None:
+        self.text = text
+        self.words = cut(text, lexicon.tokenizer)
+        self.decided: list[Reading | None] = [None] * len(text)
+        self.ask: list[int] = []
+        self.word_of: list[tuple[int, int]] = []  # per character: (index of its word, start)
+        for index, word in enumerate(self.words):
+            start = len(self.word_of)
+            self.word_of += [(index, start)] * len(word)
+        for start, syllables in lexicon.pinned(self.words):
+            for k, syllable in enumerate(syllables):
+                self.decided[start + k] = Reading(text[start + k], syllable, "lexicon", 1.0)
+        start = 0
+        for word in self.words:
+            self._read_word(word, start)
+            start += len(word)
+
+    def _read_word(self, word: str, start: int) -> None:
+        for offset, piece in _dictionary_pieces(word):
+            known = word_readings(piece) if len(piece) > 1 else None
+            for k, char in enumerate(piece):
+                position = start + offset + k
+                if self.decided[position] is not None or not _readable(char):
+                    continue
+                options = known[k] if known else readings(char)
+                others = tuple(r for r in readings(char) if r != options[0])
+                if len(options) == 1:
+                    source = "word" if known and others else "single"
+                    sure = WORD_SURE if source == "word" else 1.0
+                    self.decided[position] = Reading(char, options[0], source, sure, others)
+                    if source == "word" and not _trusted(piece):
+                        self.ask.append(position)
+                    continue
+                ruled = _rule(char, position, self)
+                if ruled:
+                    self.decided[position] = Reading(char, ruled, "rule", RULE_SURE, others)
+                else:
+                    self.ask.append(position)
+                    self.decided[position] = Reading(char, options[0], "single", 0.5, others)
+
+    def choose(self, position: int, spread: dict[str, float]) -> None:
+        """Take the model's choice among the readings still open at `position` (over a name's
+        dictionary reading only when it is sure)."""
+        current = self.decided[position]
+        if current is None or not spread:
+            return
+        best = max(spread, key=spread.__getitem__)
+        if current.source == "word" and spread[best] < MODEL_OVER_NAME:
+            return
+        others = tuple(r for r in readings(current.char) if r != best)
+        self.decided[position] = Reading(current.char, best, "model", spread[best], others)
+
+    def finish(self) -> list[Reading | None]:
+        return _sandhi(self.text, self.decided, self.words)
+
+
+def _readable(char: str) -> bool:
+    return bool(READABLE.match(char)) and char not in UNREADABLE and bool(readings(char))
+
+
+def _dictionary_pieces(word: str) -> Iterable[tuple[int, str]]:
+    """`word` whole if a dictionary has it, else its longest dictionary words left to right
+    (unknown characters alone): 充分发挥 -> 充分, 发挥."""
+    if len(word) == 1 or word_readings(word):
+        yield 0, word
+        return
+    start = 0
+    while start < len(word):
+        end = min(len(word), start + MAX_WORD)
+        while end > start + 1 and not word_readings(word[start:end]):
+            end -= 1
+        yield start, word[start:end]
+        start = end
+
+
+def _rule(char: str, position: int, plan: _Plan) -> str | None:
+    """The reading of a news function word the model is known to misread, when it stands alone
+    as a word (inside words the dictionaries decide)."""
+    index, start = plan.word_of[position]
+    word = plan.words[index]
+    if char == "率" and len(word) > 1 and position == start + len(word) - 1:
+        return "lv4"  # 利润率, 增长率: a rate (率 shuài begins words: 率先, 率领)
+    if len(word) != 1:
+        return None
+    after = plan.words[index + 1] if index + 1 < len(plan.words) else ""
+    if char == "都":
+        return "dou1"  # alone it is the adverb; 首都, 成都, 都市 are words
+    if char == "少":
+        return "shao3"  # alone: few, less; 少年, 少将 are words
+    if char == "差":
+        return "cha4"  # alone: to lack, to differ, poor; 差别, 出差 are words
+    if char == "还":
+        return "huan2" if after[:1] in HUAN_AFTER else "hai2"
+    if char == "为":
+        return _wei(plan, index)
+    return None
+
+
+def _wei(plan: _Plan, index: int) -> str:
+    """为 wéi (as, to be: 以…为…, 成为, 分为…) or wèi (for, in order to: 为群众服务)."""
+    words = plan.words
+    clause_start = index
+    while clause_start > 0 and READABLE.match(words[clause_start - 1][-1:]):
+        clause_start -= 1
+    before = words[clause_start:index]
+    if "以" in before or "被" in before or (before and before[-1][-1] in WEI2_BEFORE):
+        return "wei2"
+    clause_end = index + 1
+    while clause_end < len(words) and READABLE.match(words[clause_end][:1]):
+        clause_end += 1
+    after = words[index + 1 : clause_end]
+    if len(after) <= 1:
+        return "wei2"  # 为支撑、 为主导、: 为 with only a noun or a bare verb after it
+    tags = _word_tags()
+    if "而" in after or any(tags.get(w, "")[:1] == "v" for w in after):
+        return "wei4"  # 为 + someone + a verb: for them, in order to
+    return "wei2"  # 为 + a noun phrase and no verb: is, becomes
+
+
+def _sandhi(text: str, readings_: list[Reading | None], words: list[str]) -> list[Reading | None]:
+    """一 and 不 as said before the next syllable (dictionary words may carry either form)."""
+    out = list(readings_)
+    ends = set()
+    position = 0
+    for word in words:
+        position += len(word)
+        if len(word) > 1:
+            ends.add(position - 1)  # the last character of a word of two or more
+    for k, reading in enumerate(out):
+        if reading is None or reading.char not in "一不" or reading.source == "lexicon":
+            continue
+        said = _yi(text, out, k, k in ends) if reading.char == "一" else _bu(text, out, k)
+        if said != reading.syllable:
+            out[k] = Reading(reading.char, said, reading.source, reading.sure, reading.others)
+    return out
+
+
+def _next_tone(readings_: list[Reading | None], k: int) -> str | None:
+    nxt = readings_[k + 1] if k + 1 < len(readings_) else None
+    return tone(nxt.syllable) if nxt else None
+
+
+def _yi(text: str, readings_: list[Reading | None], k: int, ends_word: bool) -> str:
+    before, after = text[k - 1 : k], text[k + 1 : k + 2]
+    if readings_[k] and readings_[k].syllable == "yi5":
+        return "yi5"
+    if before and before == after:
+        return "yi5"  # 看一看
+    if not after or not READABLE.match(after) or ends_word:
+        return "yi1"  # alone, last in a word or before a pause: 统一, 之一, 第一。
+    if before == "第" or after in ORDINAL_AFTER_YI:
+        return "yi1"  # ordinals: 第一名, 一等奖
+    if after in NUMERALS and after not in PLACES:
+        return "yi1"  # read digit by digit: 一九八一, 一一
+    if before in NUMERALS and after not in PLACES:
+        return "yi1"  # the last digit of a number: 十一个, 二十一名
+    following = _next_tone(readings_, k)
+    if following is None:
+        return "yi1"
+    return "yi2" if following == "4" or after == "个" else "yi4"
+
+
+def _bu(text: str, readings_: list[Reading | None], k: int) -> str:
+    current = readings_[k]
+    if current and current.syllable == "bu5":
+        return "bu5"  # a dictionary's neutral 不: 对不起, 差不多
+    before, after = text[k - 1 : k], text[k + 1 : k + 2]
+    if before and before == after:
+        return "bu5"  # 是不是, 好不好
+    return "bu2" if _next_tone(readings_, k) == "4" else "bu4"
+
+
+def read_lines(lines: Sequence[str], reader: Reader) -> list[list[str | None]]:
+    """For each line (one sentence), the syllable the offline voice says for each of its
+    characters, or None where a character is not read as itself (digits, Latin letters,
+    punctuation, text the normaliser or a respelling of another length replaced)."""
+    spoken = [normalize(reader.lexicon.apply(for_speech(line))) for line in lines]
+    found = reader.read_all(spoken)
+    return [_align(line, said, r) for line, said, r in zip(lines, spoken, found, strict=True)]
+
+
+def _align(line: str, spoken: str, found: list[Reading | None]) -> list[str | None]:
+    """Carry the syllables of `spoken` back to the characters of `line` they were read from:
+    unchanged ideographs, and respelled runs of the same length, character by character."""
+    out: list[str | None] = [None] * len(line)
+    matcher = difflib.SequenceMatcher(None, line, spoken, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal" or (op == "replace" and i2 - i1 == j2 - j1):
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                reading = found[j]
+                if reading is not None and READABLE.match(line[i]):
+                    out[i] = reading.syllable
+    return out
+
+
+def polyphones(found: Iterable[Reading | None]) -> list[Reading]:
+    """The readings that were a choice (the character has other readings), least sure first."""
+    return sorted((r for r in found if r is not None and r.others), key=lambda r: r.sure)
+
+
+def lexicon_line(word: str, syllables: Sequence[str]) -> str:
+    """The lexicon line that fixes `word`'s syllables: `"行长" = "hang2 zhang3"`."""
+    return f'"{word}" = "{" ".join(syllables)}"'
+
+
+def base_syllable(syllable: str) -> str:
+    """`yi2` -> `yi1`, `bu2` -> `bu4`: a sandhi form back to its dictionary form."""
+    if syllable[:-1] == "yi":
+        return with_tone(syllable, "1")
+    if syllable[:-1] == "bu" and syllable[-1] != "5":
+        return with_tone(syllable, "4")
+    return syllable
