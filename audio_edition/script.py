@@ -16,6 +16,7 @@ from audio_edition.errors import ConfigError
 from audio_edition.model import ENGINES, Article, Chapter, Edition, EditionInfo, Script, Segment
 from audio_edition.profile import VoiceProfile
 from audio_edition.text.clean import clean, for_speech
+from audio_edition.text.g2p import Reader
 from audio_edition.text.lexicon import Lexicon, load_lexicon
 from audio_edition.text.normalize import READABLE, measure, normalize
 from audio_edition.text.sentences import CLAUSE_MARKS, CLOSERS, cut_sentence, split_sentences
@@ -92,11 +93,29 @@ def build_script(
     """
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    speaker = _Speaker(engine, load_lexicon() if lexicon is None else lexicon)
+    lexicon = load_lexicon() if lexicon is None else lexicon
+    # The edge voice reads characters: its pinyin entries become respellings.
+    speaker = _Speaker(engine, lexicon.spelled() if engine == "edge" else lexicon)
     articles = [a for a in edition.articles if a.kind != "photo"]
     photos = [a for a in edition.articles if a.kind == "photo"]
 
-    def chapter(id: str, title: str, lines: list[_Line], **kwargs: str | None) -> Chapter:
+    planned: list[tuple[str, str, list[_Line], dict[str, str | None]]] = []
+    for number, article in enumerate(articles, start=1):
+        lines = _article(article, speaker)
+        if not lines:  # only symbols, nothing a voice can say: no chapter (ids keep positions)
+            continue
+        title = clean(article.headline, title=True)
+        planned.append((f"a{number:02d}", title, lines, {"sting": "article", "url": article.url}))
+    intro = _intro(info, len(planned), len(photos), speaker)
+    planned.insert(0, ("intro", INTRO_TITLE, intro, {"sting": "edition"}))
+    if photos:
+        planned.append(("photos", PHOTOS_TITLE, _photos(photos, speaker), {"sting": "article"}))
+    planned.append(("outro", OUTRO_TITLE, _outro(info, speaker), {}))
+
+    spoken = [line.spoken for _, _, lines, _ in planned for line in lines]
+    said = iter(_syllables(spoken, lexicon) if engine == "offline" else [()] * len(spoken))
+    chapters = []
+    for id, title, lines, kwargs in planned:
         segments = tuple(
             Segment(
                 role=line.role,
@@ -104,24 +123,18 @@ def build_script(
                 spoken=line.spoken,
                 pause_ms=_pause_ms(profile, line.level if index < len(lines) - 1 else "chapter"),
                 voice=profile.voice(engine, line.role),
+                pinyin=next(said),
             )
             for index, line in enumerate(lines)
         )
-        return Chapter(id=id, title=title, segments=segments, **kwargs)
-
-    chapters = []
-    for number, article in enumerate(articles, start=1):
-        lines = _article(article, speaker)
-        if not lines:  # only symbols, nothing a voice can say: no chapter (ids keep positions)
-            continue
-        title = clean(article.headline, title=True)
-        chapters.append(chapter(f"a{number:02d}", title, lines, sting="article", url=article.url))
-    intro = _intro(info, len(chapters), len(photos), speaker)
-    chapters.insert(0, chapter("intro", INTRO_TITLE, intro, sting="edition"))
-    if photos:
-        chapters.append(chapter("photos", PHOTOS_TITLE, _photos(photos, speaker), sting="article"))
-    chapters.append(chapter("outro", OUTRO_TITLE, _outro(info, speaker)))
+        chapters.append(Chapter(id=id, title=title, segments=segments, **kwargs))
     return Script(chapters=tuple(chapters), engine=engine)
+
+
+def _syllables(spoken: list[str], lexicon: Lexicon) -> list[tuple[str, ...]]:
+    """The syllables the offline voice says for each spoken text (the g2p stage)."""
+    found = Reader(lexicon).read_all(spoken)
+    return [tuple(r.syllable for r in readings if r is not None) for readings in found]
 
 
 def say_date(date: dt.date) -> str:
