@@ -162,7 +162,7 @@ class _Plan:
                     if source == "word" and not _trusted(piece):
                         self.ask.append(position)
                     continue
-                ruled = _rule(char, position, self)
+                ruled = _rule(char, position, self, alone=len(piece) == 1)
                 if ruled:
                     self.decided[position] = Reading(char, ruled, "rule", RULE_SURE, others)
                 else:
@@ -204,14 +204,15 @@ def _dictionary_pieces(word: str) -> Iterable[tuple[int, str]]:
         start = end
 
 
-def _rule(char: str, position: int, plan: _Plan) -> str | None:
-    """The reading of a news function word the model is known to misread, when it stands alone
-    as a word (inside words the dictionaries decide)."""
+def _rule(char: str, position: int, plan: _Plan, alone: bool) -> str | None:
+    """The reading of a news function word the model is known to misread, when no dictionary
+    word holds it and it is not inside a name (温都尔): inside words the dictionaries decide."""
     index, start = plan.word_of[position]
     word = plan.words[index]
     if char == "率" and len(word) > 1 and position == start + len(word) - 1:
         return "lv4"  # 利润率, 增长率: a rate (率 shuài begins words: 率先, 率领)
-    if len(word) != 1:
+    tag = _word_tags().get(word)
+    if not alone or (len(word) > 1 and (tag is None or tag in NAME_TAGS)):
         return None
     after = plan.words[index + 1] if index + 1 < len(plan.words) else ""
     if char == "都":
