@@ -165,7 +165,11 @@ class Segment:
     def utterance(self) -> str:
         """What the engine is given and the clip cache key covers: `spoken`, followed by a tab
         and its syllables when they were decided (a changed reading is a new clip)."""
-        return f"{self.spoken}{UTTERANCE_SEPARATOR}{' '.join(self.pinyin)}" if self.pinyin else self.spoken
+        return (
+            f"{self.spoken}{UTTERANCE_SEPARATOR}{' '.join(self.pinyin)}"
+            if self.pinyin
+            else self.spoken
+        )
 
 
 @dataclass(frozen=True)

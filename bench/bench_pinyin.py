@@ -165,7 +165,8 @@ def main() -> None:
             f"  {name:<22} {right / len(texts):7.2%}  ({right}/{len(texts)})"
             f"  {len(texts) / seconds:8.0f} sentences/s"
         )
-    cpp = sum(f[i] == x for f, i, x in zip(runs["ours (pinyin --lines)"][0], where, labels))
+    found = runs["ours (pinyin --lines)"][0]
+    cpp = sum(f[i] == x for f, i, x in zip(found, where, labels, strict=True))
     ok &= cpp / len(texts) >= TARGETS["cpp"]
 
     news, points = news_set()
@@ -178,12 +179,14 @@ def main() -> None:
     for text, marks, said in zip(news, points, found, strict=True):
         for k, want in marks:
             if said[k] != want:
-                misses.append(f"    {text[max(0, k - 8) : k]}[{text[k]}]{text[k + 1 : k + 9]}"
-                              f"  want {want}, said {said[k]}")
+                misses.append(
+                    f"    {text[max(0, k - 8) : k]}[{text[k]}]{text[k + 1 : k + 9]}"
+                    f"  want {want}, said {said[k]}"
+                )
     right = total - len(misses)
     print(f"  {'ours (pinyin --lines)':<22} {right / total:7.2%}  ({right}/{total})")
     for name, said_all in others.items():
-        hits = sum(s[k] == w for s, marks in zip(said_all, points) for k, w in marks)
+        hits = sum(s[k] == w for s, marks in zip(said_all, points, strict=True) for k, w in marks)
         print(f"  {name:<22} {hits / total:7.2%}  ({hits}/{total})")
     print(f"  misses of ours ({len(misses)}):")
     print("\n".join(misses))
@@ -192,7 +195,9 @@ def main() -> None:
     if not args.skip_build:
         g2p_s, build_s = build_share()
         share = g2p_s / build_s
-        print(f"\nSample page, offline build: {build_s:.1f} s, of which the g2p stage {g2p_s:.2f} s")
+        print(
+            f"\nSample page, offline build: {build_s:.1f} s, of which the g2p stage {g2p_s:.2f} s"
+        )
         print(f"  share: {share:.1%}  (target <= {TARGETS['share']:.0%})")
         ok &= share <= TARGETS["share"]
     sys.exit(0 if ok else 1)

@@ -7,7 +7,7 @@ marks), in this order:
    looked up in pypinyin's phrase dictionary, then in CC-CEDICT's (pypinyin-dict). Word
    readings carry the neutral tones of 钥匙 yàoshi, 路子 lùzi;
 3. rules for news function words the model misreads in news prose (为 wèi/wéi, standalone 还
-   hái, 都 dōu, 少 shǎo, 差 chà, a word-final 率 lǜ);
+   hái, 都 dōu, 少 shǎo, 差 chà, 得 de after a verb, a word-final 率 lǜ);
 4. the polyphone model (g2pM's BiLSTM) for every other character with several readings, chosen
    among that character's own readings, with the probability it gives its choice;
 5. the tone sandhi of 一 and 不, which the voice's training labels (the Baker corpus) carry.
@@ -37,6 +37,9 @@ ORDINAL_AFTER_YI = frozenset("等级流号审楼月期")
 # Verbs (or their last character) that take 为 wéi as their complement: 成为, 分为, 被任命为.
 WEI2_BEFORE = frozenset("成作认称视化变改分定评选列誉命任设译拜聘封奉尊推划归转折合并升降扩缩简判")
 HUAN_AFTER = frozenset("给清钱债款贷本书原")  # 还给, 还清, 还钱: huán (return)
+# Words whose dictionary reading is wrong (运转 yùnzhuǎn in 现代汉语词典, pypinyin: zhuàn) or
+# is the rare sense in news (大都: mostly, not the metropolis).
+NEWS_WORDS = {"运转": ("yun4", "zhuan3"), "大都": ("da4", "dou1")}
 NAME_TAGS = frozenset({"nr", "ns", "nz", "nrt", "nrfg", "nt"})  # jieba's tags of proper names
 MODEL_OVER_NAME = 0.9  # the model's probability that overrules CC-CEDICT's reading of a name
 
@@ -64,6 +67,8 @@ def _phrase_dictionaries() -> tuple[dict[str, list[list[str]]], ...]:
 @functools.cache
 def word_readings(word: str) -> tuple[tuple[str, ...], ...] | None:
     """Each character's possible readings in `word` from the phrase dictionaries, or None."""
+    if word in NEWS_WORDS:
+        return tuple((s,) for s in NEWS_WORDS[word])
     found = _dictionary_entry(word)
     return found[0] if found else None
 
@@ -223,6 +228,8 @@ def _rule(char: str, position: int, plan: _Plan, alone: bool) -> str | None:
         return "cha4"  # alone: to lack, to differ, poor; 差别, 出差 are words
     if char == "还":
         return "huan2" if after[:1] in HUAN_AFTER else "hai2"
+    if char == "得" and index and _word_tags().get(plan.words[index - 1], "")[:1] in ("v", "a"):
+        return "de5"  # after a verb or adjective it links a complement: 进行得非常激烈
     if char == "为":
         return _wei(plan, index)
     return None
@@ -261,7 +268,10 @@ def _sandhi(text: str, readings_: list[Reading | None], words: list[str]) -> lis
     for k, reading in enumerate(out):
         if reading is None or reading.char not in "一不" or reading.source == "lexicon":
             continue
-        said = _yi(text, out, k, k in ends) if reading.char == "一" else _bu(text, out, k)
+        ends_word = k in ends or bool(
+            k and word_readings(text[k - 1 : k + 1]) and not word_readings(text[k : k + 2])
+        )
+        said = _yi(text, out, k, ends_word) if reading.char == "一" else _bu(text, out, k)
         if said != reading.syllable:
             out[k] = Reading(reading.char, said, reading.source, reading.sure, reading.others)
     return out
@@ -306,23 +316,39 @@ def read_lines(lines: Sequence[str], reader: Reader) -> list[list[str | None]]:
     """For each line (one sentence), the syllable the offline voice says for each of its
     characters, or None where a character is not read as itself (digits, Latin letters,
     punctuation, text the normaliser or a respelling of another length replaced)."""
-    spoken = [normalize(reader.lexicon.apply(for_speech(line))) for line in lines]
-    found = reader.read_all(spoken)
-    return [_align(line, said, r) for line, said, r in zip(lines, spoken, found, strict=True)]
+    steps = []
+    for line in lines:
+        prepared = for_speech(line)
+        respelled, moved = reader.lexicon.apply_mapped(prepared)
+        steps.append((line, prepared, respelled, moved, normalize(respelled)))
+    found = reader.read_all([spoken for *_, spoken in steps])
+    out = []
+    for (line, prepared, respelled, moved, spoken), readings_ in zip(steps, found, strict=True):
+        to_prepared = _matches(line, prepared)
+        to_spoken = _matches(respelled, spoken)
+        said: list[str | None] = [None] * len(line)
+        for i, char in enumerate(line):
+            j = to_prepared.get(i)
+            j = moved[j] if j is not None else None
+            j = to_spoken.get(j) if j is not None else None
+            reading = readings_[j] if j is not None else None
+            if reading is not None and READABLE.match(char):
+                said[i] = reading.syllable
+        out.append(said)
+    return out
 
 
-def _align(line: str, spoken: str, found: list[Reading | None]) -> list[str | None]:
-    """Carry the syllables of `spoken` back to the characters of `line` they were read from:
-    unchanged ideographs, and respelled runs of the same length, character by character."""
-    out: list[str | None] = [None] * len(line)
-    matcher = difflib.SequenceMatcher(None, line, spoken, autojunk=False)
+def _matches(before: str, after: str) -> dict[int, int]:
+    """Where each character of `before` went in `after` (a rewrite of it that leaves most
+    characters alone): unchanged runs, and replaced runs of the same length, char by char."""
+    if before == after:
+        return dict(zip(range(len(before)), range(len(after)), strict=True))
+    found = {}
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal" or (op == "replace" and i2 - i1 == j2 - j1):
-            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                reading = found[j]
-                if reading is not None and READABLE.match(line[i]):
-                    out[i] = reading.syllable
-    return out
+            found.update(zip(range(i1, i2), range(j1, j2), strict=True))
+    return found
 
 
 def polyphones(found: Iterable[Reading | None]) -> list[Reading]:

@@ -99,20 +99,28 @@ class Lexicon:
     def apply(self, text: str) -> str:
         """`text` with every respelled term that stands as a word (or words) replaced, longest
         first (pinyin entries keep their term: the g2p stage reads it as they say)."""
+        return self.apply_mapped(text)[0]
+
+    def apply_mapped(self, text: str) -> tuple[str, list[int | None]]:
+        """`apply`, and for each character of `text` its position in the result: None inside a
+        term replaced by a text of another length (it is not read as itself)."""
         if not self.respellings:
-            return text
+            return text, list(range(len(text)))
         words = cut(text, self.tokenizer)
         out: list[str] = []
+        where: list[int | None] = []
+        size = 0
         index = 0
         while index < len(words):
             match = self._match_at(words, index, self.respellings)
-            if match:
-                out.append(self.respellings["".join(words[index:match])])
-                index = match
-            else:
-                out.append(words[index])
-                index += 1
-        return "".join(out)
+            term = "".join(words[index:match]) if match else words[index]
+            said = self.respellings[term] if match else term
+            same = len(said) == len(term)
+            where += [size + k if same else None for k in range(len(term))]
+            out.append(said)
+            size += len(said)
+            index = match or index + 1
+        return "".join(out), where
 
     def _match_at(self, words: list[str], start: int, terms: Mapping[str, Any]) -> int | None:
         """The end index of the longest run of words from `start` that is one of `terms` (and
@@ -124,9 +132,7 @@ class Lexicon:
             if len(joined) > self._longest:
                 break
             after = words[end + 1][:1] if end + 1 < len(words) else ""
-            if joined in terms and not (
-                _glued(before, joined[0]) or _glued(joined[-1], after)
-            ):
+            if joined in terms and not (_glued(before, joined[0]) or _glued(joined[-1], after)):
                 best = end + 1
         return best
 
@@ -134,11 +140,14 @@ class Lexicon:
 def entry_problem(term: str, replacement: Any) -> str | None:
     """What is wrong with a lexicon entry, or None."""
     if not isinstance(replacement, str):
-        return f'write it as "term" = "replacement" (a quoted text), not a {type(replacement).__name__}'
+        kind = type(replacement).__name__
+        return f'write it as "term" = "replacement" (a quoted text), not a {kind}'
     if not replacement.strip():
         return "it needs a replacement text or pinyin"
     if not term.strip() or term != term.strip() or len(term) > MAX_TERM_LENGTH:
-        return f"the term must be a word of 1-{MAX_TERM_LENGTH} characters without surrounding spaces"
+        return (
+            f"the term must be a word of 1-{MAX_TERM_LENGTH} characters without surrounding spaces"
+        )
     if not _is_pinyin(replacement):
         return None
     if not _IDEOGRAPHS.fullmatch(term):

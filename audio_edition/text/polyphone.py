@@ -33,9 +33,7 @@ class PolyphoneModel:
         self.forward_inputs = g2pm.embeddings @ g2pm.weight_ih.T + g2pm.bias_ih + g2pm.bias_hh
         self.forward_hidden = np.ascontiguousarray(g2pm.weight_hh.T)
         self.backward_inputs = (
-            g2pm.embeddings @ g2pm.weight_ih_reverse.T
-            + g2pm.bias_ih_reverse
-            + g2pm.bias_hh_reverse
+            g2pm.embeddings @ g2pm.weight_ih_reverse.T + g2pm.bias_ih_reverse + g2pm.bias_hh_reverse
         )
         self.backward_hidden = np.ascontiguousarray(g2pm.weight_hh_reverse.T)
         self.hidden = (g2pm.hidden_weight_l0.T, g2pm.hidden_bias_l0)
@@ -95,7 +93,9 @@ class PolyphoneModel:
         rows = np.array([row for row, ks in enumerate(positions) for _ in ks])
         # position k of the sentence is step k + 1 (after BOS) ahead, step n - 2 - k behind
         ahead_at = np.array([k + 1 for ks in positions for k in ks])
-        behind_at = np.array([len(ids[row]) - 2 - k for row, ks in enumerate(positions) for k in ks])
+        behind_at = np.array(
+            [len(ids[row]) - 2 - k for row, ks in enumerate(positions) for k in ks]
+        )
         states = np.concatenate([ahead[rows, ahead_at], behind[rows, behind_at]], axis=1)
         hidden = np.maximum(states @ self.hidden[0] + self.hidden[1], 0.0)
         scores = hidden @ self.output[0] + self.output[1]

@@ -35,9 +35,10 @@ def readings(char: str) -> tuple[str, ...]:
 @functools.cache
 def inventory() -> frozenset[str]:
     """Every toneless syllable the voice can say (those pypinyin gives some character)."""
-    return frozenset(
-        s[:-1] for c in PINYIN_DICT for s in readings(chr(c)) if s[-1:].isdigit()
-    ) - NOT_SAID
+    return (
+        frozenset(s[:-1] for c in PINYIN_DICT for s in readings(chr(c)) if s[-1:].isdigit())
+        - NOT_SAID
+    )
 
 
 def parse(written: str) -> str | None:
