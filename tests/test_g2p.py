@@ -5,6 +5,7 @@ the reading review. Expected readings are the standard ones (现代汉语词典)
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -248,3 +249,45 @@ def test_pinyin_review_lists_least_sure_first_with_lexicon_lines(sample_page):
 def test_pinyin_needs_pages_or_lines():
     result = CliRunner().invoke(cli, ["pinyin"])
     assert result.exit_code == 2 and "--lines" in result.output
+
+
+def news_check_set() -> list[tuple[str, list[tuple[int, str]]]]:
+    """tests/fixtures/news_polyphones.tsv as (sentence, [(index, reading), ...])."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "news_polyphones.tsv"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        source, marked = line.split("\t")
+        assert source in ("page", "written")
+        text, points = "", []
+        for piece in re.split(r"(\[[a-z]+[1-5]\])", marked):
+            if piece.startswith("["):
+                points.append((len(text) - 1, piece[1:-1]))
+            else:
+                text += piece
+        rows.append((text, points))
+    return rows
+
+
+def test_the_news_check_set_is_well_formed():
+    rows = news_check_set()
+    points = [(text[k], reading) for text, marks in rows for k, reading in marks]
+    assert len(points) >= 250 and len(rows) >= 200
+    for char, reading in points:
+        # a reading of the character, or its neutral tone (这个 ge5); 一 and 不 in sandhi forms
+        sandhi = {"一": ("yi2", "yi4", "yi5"), "不": ("bu2", "bu5")}.get(char, ())
+        neutral = tuple(r[:-1] + "5" for r in readings(char))
+        assert reading in readings(char) + neutral + sandhi, (char, reading)
+
+
+def test_the_news_check_set_is_read_right_at_least_95_percent():
+    rows = news_check_set()
+    found = read_lines([text for text, _ in rows], Reader(load_lexicon()))
+    points = [
+        (said[k], want) for (_, marks), said in zip(rows, found, strict=True) for k, want in marks
+    ]
+    right = sum(got == want for got, want in points)
+    assert right / len(points) >= 0.95, f"{right}/{len(points)}"

@@ -37,6 +37,16 @@ ORDINAL_AFTER_YI = frozenset("等级流号审楼月期")
 # Verbs (or their last character) that take 为 wéi as their complement: 成为, 分为, 被任命为.
 WEI2_BEFORE = frozenset("成作认称视化变改分定评选列誉命任设译拜聘封奉尊推划归转折合并升降扩缩简判")
 HUAN_AFTER = frozenset("给清钱债款贷本书原")  # 还给, 还清, 还钱: huán (return)
+DEMONSTRATIVES = frozenset("这那哪各每某几此该本同个")
+# Polyphones whose other readings live only inside words the dictionaries hold (首都 dū, 少年
+# shào, 出差 chāi, 投降 xiáng, 便宜 pián, 将领 jiàng, 供给 jǐ, 目的 dì, 参与 yù, 要求 yāo, 会计
+# kuài, 淹没 mò, 爱好 hào, 大夫 dài, 成分 fèn, 朝阳 zhāo, 反省 xǐng, 应邀 yìng): alone, they
+# are read as the common word.
+ALONE = {
+    "都": "dou1", "少": "shao3", "差": "cha4", "降": "jiang4", "便": "bian4", "将": "jiang1",
+    "给": "gei3", "的": "de5", "和": "he2", "与": "yu3", "要": "yao4", "会": "hui4", "没": "mei2",
+    "好": "hao3", "大": "da4", "分": "fen1", "朝": "chao2", "省": "sheng3", "应": "ying1",
+}  # fmt: skip
 # Words whose dictionary reading is wrong (运转 yùnzhuǎn in 现代汉语词典, pypinyin: zhuàn) or
 # is the rare sense in news (大都: mostly, not the metropolis).
 NEWS_WORDS = {"运转": ("yun4", "zhuan3"), "大都": ("da4", "dou1")}
@@ -219,20 +229,30 @@ def _rule(char: str, position: int, plan: _Plan, alone: bool) -> str | None:
     tag = _word_tags().get(word)
     if not alone or (len(word) > 1 and (tag is None or tag in NAME_TAGS)):
         return None
+    before = plan.words[index - 1] if index else ""
     after = plan.words[index + 1] if index + 1 < len(plan.words) else ""
-    if char == "都":
-        return "dou1"  # alone it is the adverb; 首都, 成都, 都市 are words
-    if char == "少":
-        return "shao3"  # alone: few, less; 少年, 少将 are words
-    if char == "差":
-        return "cha4"  # alone: to lack, to differ, poor; 差别, 出差 are words
+    if char == "差" and before.endswith("之"):
+        return "cha1"  # 一分之差: the difference
+    if char in ALONE:
+        return ALONE[char]
     if char == "还":
         return "huan2" if after[:1] in HUAN_AFTER else "hai2"
-    if char == "得" and index and _word_tags().get(plan.words[index - 1], "")[:1] in ("v", "a"):
+    if char == "得" and _tag(before)[:1] in ("v", "a"):
         return "de5"  # after a verb or adjective it links a complement: 进行得非常激烈
     if char == "为":
         return _wei(plan, index)
+    if char == "重":
+        return "chong2" if _tag(after)[:1] == "v" else "zhong4"  # 重上讲台; 太重了, 很重
+    if char in "种只行":  # measure words after a numeral or a demonstrative: 两种, 一只, 几行
+        counted = before[-1:] in NUMERALS or before[-1:] in DEMONSTRATIVES
+        return {"种": ("zhong3", "zhong4"), "只": ("zhi1", "zhi3"), "行": ("hang2", "xing2")}[char][
+            0 if counted else 1
+        ]
     return None
+
+
+def _tag(word: str) -> str:
+    return _word_tags().get(word, "") if word else ""
 
 
 def _wei(plan: _Plan, index: int) -> str:
