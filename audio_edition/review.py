@@ -12,7 +12,7 @@ from audio_edition.text.g2p import Reader, Reading
 from audio_edition.text.lexicon import Lexicon
 from audio_edition.text.words import cut
 
-CHOSEN = ("model", "rule")  # the sources of choices an editor should check
+CHOSEN = ("model", "rule", "default")  # the sources of choices an editor should check
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def _sayable(word: str) -> bool:
 def outline(result: Review, limit: int = 40) -> list[str]:
     """The review as text: the least sure choices with their fixes, then every segment with
     its polyphones' readings in brackets."""
-    lines = [f"{len(result.choices)} polyphones chosen by the model or a rule; least sure first:"]
+    lines = [f"{len(result.choices)} polyphones not settled by a word; least sure first:"]
     for choice in result.choices[:limit]:
         r = choice.reading
         lines.append(

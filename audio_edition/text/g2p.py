@@ -6,10 +6,12 @@ marks), in this order:
 2. words: each jieba word (or, inside a word no dictionary has, its longest dictionary words) is
    looked up in pypinyin's phrase dictionary, then in CC-CEDICT's (pypinyin-dict). Word
    readings carry the neutral tones of 钥匙 yàoshi, 路子 lùzi;
-3. rules for news function words the model misreads in news prose (为 wèi/wéi, standalone 还
-   hái, 都 dōu, 少 shǎo, 差 chà, 得 de after a verb, a word-final 率 lǜ);
+3. rules for characters no dictionary word holds that the model misreads in news prose:
+   those whose other readings live only inside words (的 de, 和 hé, 都 dōu, 将 jiāng …, see
+   ALONE), 为 wèi/wéi by its clause, 还 hái/huán, 得 de after a verb, 重/种/只/行 by their
+   neighbours, a word-final 率 lǜ;
 4. the polyphone model (g2pM's BiLSTM) for every other character with several readings, chosen
-   among that character's own readings, with the probability it gives its choice;
+   among that character's own readings (or its word's), with the probability it gives;
 5. the tone sandhi of 一 and 不, which the voice's training labels (the Baker corpus) carry.
 """
 
@@ -24,11 +26,14 @@ from audio_edition.text.clean import for_speech
 from audio_edition.text.lexicon import Lexicon
 from audio_edition.text.normalize import READABLE, UNREADABLE, normalize
 from audio_edition.text.polyphone import shared_model
-from audio_edition.text.syllables import from_marks, readings, tone, with_tone
+from audio_edition.text.syllables import from_marks, readings, tone
 from audio_edition.text.words import cut
 
-WORD_SURE = 0.99  # how sure a dictionary word reading is, for the review's ordering
+# How sure each kind of choice is, for the review's "least sure first" (the model's own
+# probability otherwise).
+WORD_SURE = 0.99
 RULE_SURE = 0.9
+DEFAULT_SURE = 0.5  # a polyphone the model cannot tell apart: pypinyin's most common reading
 MAX_WORD = 8  # characters: longest dictionary word looked for inside an unknown jieba word
 NUMERALS = "零〇一二三四五六七八九十两百千万亿"
 PLACES = "十百千万亿"  # after 一 these make 一百, 一千 ... (sandhi applies)
@@ -60,7 +65,7 @@ class Reading:
 
     char: str
     syllable: str  # e.g. "chong2"; tone 5 = neutral
-    source: str  # "lexicon", "word", "rule", "model" or "single"
+    source: str  # "lexicon", "word", "rule", "model", "default" or "single" (one reading)
     sure: float  # 1.0 for the lexicon and single readings; the model's probability for its choice
     others: tuple[str, ...] = ()  # the character's other readings (empty: not a polyphone)
 
@@ -149,6 +154,7 @@ class _Plan:
         self.words = cut(text, lexicon.tokenizer)
         self.decided: list[Reading | None] = [None] * len(text)
         self.ask: list[int] = []
+        self.open: dict[int, tuple[str, ...]] = {}  # readings a word leaves open, by position
         self.word_of: list[tuple[int, int]] = []  # per character: (index of its word, start)
         for index, word in enumerate(self.words):
             start = len(self.word_of)
@@ -182,12 +188,18 @@ class _Plan:
                     self.decided[position] = Reading(char, ruled, "rule", RULE_SURE, others)
                 else:
                     self.ask.append(position)
-                    self.decided[position] = Reading(char, options[0], "single", 0.5, others)
+                    self.open[position] = options
+                    default = Reading(char, options[0], "default", DEFAULT_SURE, others)
+                    self.decided[position] = default
 
     def choose(self, position: int, spread: dict[str, float]) -> None:
         """Take the model's choice among the readings still open at `position` (over a name's
         dictionary reading only when it is sure)."""
         current = self.decided[position]
+        if position in self.open:
+            kept = {r: p for r, p in spread.items() if r in self.open[position]}
+            total = sum(kept.values())
+            spread = {r: p / total for r, p in kept.items()} if len(kept) > 1 else {}
         if current is None or not spread:
             return
         best = max(spread, key=spread.__getitem__)
@@ -200,6 +212,7 @@ class _Plan:
         return _sandhi(self.text, self.decided, self.words)
 
 
+@functools.cache
 def _readable(char: str) -> bool:
     return bool(READABLE.match(char)) and char not in UNREADABLE and bool(readings(char))
 
@@ -369,22 +382,3 @@ def _matches(before: str, after: str) -> dict[int, int]:
         if op == "equal" or (op == "replace" and i2 - i1 == j2 - j1):
             found.update(zip(range(i1, i2), range(j1, j2), strict=True))
     return found
-
-
-def polyphones(found: Iterable[Reading | None]) -> list[Reading]:
-    """The readings that were a choice (the character has other readings), least sure first."""
-    return sorted((r for r in found if r is not None and r.others), key=lambda r: r.sure)
-
-
-def lexicon_line(word: str, syllables: Sequence[str]) -> str:
-    """The lexicon line that fixes `word`'s syllables: `"行长" = "hang2 zhang3"`."""
-    return f'"{word}" = "{" ".join(syllables)}"'
-
-
-def base_syllable(syllable: str) -> str:
-    """`yi2` -> `yi1`, `bu2` -> `bu4`: a sandhi form back to its dictionary form."""
-    if syllable[:-1] == "yi":
-        return with_tone(syllable, "1")
-    if syllable[:-1] == "bu" and syllable[-1] != "5":
-        return with_tone(syllable, "4")
-    return syllable

