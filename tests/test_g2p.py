@@ -291,3 +291,18 @@ def test_the_news_check_set_is_read_right_at_least_95_percent():
     ]
     right = sum(got == want for got, want in points)
     assert right / len(points) >= 0.95, f"{right}/{len(points)}"
+
+
+def test_the_review_and_the_script_say_the_same_syllables(sample_page):
+    import datetime as dt
+
+    from audio_edition.build import BuildOptions, prepare
+    from audio_edition.review import review
+
+    options = BuildOptions(inputs=(sample_page,), date=dt.date(2026, 11, 29))
+    ((_, script),) = prepare(options).parts
+    result = review(script, load_lexicon())
+    assert len(result.segments) == len(script.segments)
+    for segment, read in zip(script.segments, result.segments, strict=True):
+        assert segment.pinyin == tuple(r.syllable for r in read.readings if r is not None)
+        assert len(segment.pinyin) == sum(1 for c in segment.spoken if "\u4e00" <= c <= "\u9fa5")

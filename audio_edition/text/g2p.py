@@ -67,7 +67,7 @@ class Reading:
     syllable: str  # e.g. "chong2"; tone 5 = neutral
     source: str  # "lexicon", "word", "rule", "model", "default" or "single" (one reading)
     sure: float  # 1.0 for the lexicon and single readings; the model's probability for its choice
-    others: tuple[str, ...] = ()  # the character's other readings (empty: not a polyphone)
+    others: tuple[str, ...] = ()  # its other readings in use (empty: not a polyphone)
 
 
 @functools.cache
@@ -175,7 +175,7 @@ class _Plan:
                 if self.decided[position] is not None or not _readable(char):
                     continue
                 options = known[k] if known else readings(char)
-                others = tuple(r for r in readings(char) if r != options[0])
+                others = tuple(r for r in choices(char) if r != options[0])
                 if len(options) == 1:
                     source = "word" if known and others else "single"
                     sure = WORD_SURE if source == "word" else 1.0
@@ -205,11 +205,23 @@ class _Plan:
         best = max(spread, key=spread.__getitem__)
         if current.source == "word" and spread[best] < MODEL_OVER_NAME:
             return
-        others = tuple(r for r in readings(current.char) if r != best)
+        others = tuple(r for r in choices(current.char) if r != best)
         self.decided[position] = Reading(current.char, best, "model", spread[best], others)
 
     def finish(self) -> list[Reading | None]:
         return _sandhi(self.text, self.decided, self.words)
+
+
+@functools.cache
+def choices(char: str) -> tuple[str, ...]:
+    """The readings of `char` an editor might mean, for the review: pypinyin's (which keep
+    archaic and dialect ones: 是 tí, 她 jiě), narrowed to those of the dictionary g2pM learnt
+    from. (Decisions use all of pypinyin's: that dictionary lacks some common ones, 嘎 gā.)"""
+    every = readings(char)
+    common = shared_model().trained.get(char)
+    if not common:
+        return every
+    return tuple(r for r in every if r in common) or every[:1]
 
 
 @functools.cache
