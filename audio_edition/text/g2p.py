@@ -269,7 +269,8 @@ def _rule(char: str, position: int, plan: _Plan, alone: bool) -> str | None:
     if char == "重":
         return "chong2" if _tag(after)[:1] == "v" else "zhong4"  # 重上讲台; 太重了, 很重
     if char in "种只行":  # measure words after a numeral or a demonstrative: 两种, 一只, 几行
-        counted = before[-1:] in NUMERALS or before[-1:] in DEMONSTRATIVES
+        previous = plan.text[position - 1 : position]
+        counted = bool(previous) and (previous in NUMERALS or previous in DEMONSTRATIVES)
         return {"种": ("zhong3", "zhong4"), "只": ("zhi1", "zhi3"), "行": ("hang2", "xing2")}[char][
             0 if counted else 1
         ]
@@ -339,7 +340,7 @@ def _yi(text: str, readings_: list[Reading | None], k: int, ends_word: bool) -> 
         return "yi1"  # ordinals: 第一名, 一等奖
     if after in NUMERALS and after not in PLACES:
         return "yi1"  # read digit by digit: 一九八一, 一一
-    if before in NUMERALS and after not in PLACES:
+    if before and before in NUMERALS and after not in PLACES:
         return "yi1"  # the last digit of a number: 十一个, 二十一名
     following = _next_tone(readings_, k)
     if following is None:
