@@ -112,12 +112,17 @@ edition_options = [
     ),
     click.option("--title", help="The edition's name [default: the first page's title]."),
     click.option("--config", "config_path", type=FILE, help="Publication config TOML."),
-    click.option("--profile", "profile_path", type=FILE, help="Voice profile TOML."),
+    click.option(
+        "--profile",
+        "profile_path",
+        type=FILE,
+        help="Voice profile TOML [default: the config's profile, else the built-in one].",
+    ),
     click.option(
         "--lexicon",
         "lexicon_path",
         type=FILE,
-        help="Pronunciation lexicon TOML [default: voices/lexicon.toml].",
+        help="Pronunciation lexicon TOML [default: the config's lexicon, else the built-in one].",
     ),
 ]
 out_option = click.option(
@@ -317,25 +322,21 @@ def script(inputs, engine, date, as_json, **extra):
     click.echo("\n".join(outline(running_order)))
 
 
+def with_page_options(command: F) -> F:
+    """The edition options of `build` but the engine (and the pages optional)."""
+    for option in reversed(edition_options[2:]):
+        command = option(command)
+    return click.argument("inputs", nargs=-1, metavar="INPUT...", type=INPUT)(command)
+
+
 @cli.command()
-@click.argument("inputs", nargs=-1, metavar="INPUT...", type=INPUT)
+@with_page_options
 @click.option(
     "--lines",
     "lines_file",
     type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
     help="Read FILE (- for stdin) as one sentence per line instead of pages.",
-)
-@click.option(
-    "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
-)
-@click.option("--title", help="The edition's name [default: the first page's title].")
-@click.option("--config", "config_path", type=FILE, help="Publication config TOML.")
-@click.option("--profile", "profile_path", type=FILE, help="Voice profile TOML.")
-@click.option(
-    "--lexicon",
-    "lexicon_path",
-    type=FILE,
-    help="Pronunciation lexicon TOML [default: voices/lexicon.toml].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (JSON Lines with --lines).")
 @reports_errors
@@ -349,10 +350,12 @@ def pinyin(inputs, lines_file, date, as_json, lexicon_path, **extra):
       audio-edition pinyin samples/000_aa4cbc5942cc5dc6.txt
       audio-edition pinyin --lines sentences.txt --json > readings.jsonl
     """
+    from audio_edition.config import load_config
     from audio_edition.errors import ConfigError
     from audio_edition.text.lexicon import load_lexicon
 
-    lexicon = load_lexicon(lexicon_path)
+    # the lexicon the build would use: --lexicon, else the config's, else the built-in one
+    lexicon = load_lexicon(lexicon_path or load_config(extra["config_path"]).lexicon)
     if lines_file is not None:
         if inputs:
             raise ConfigError("give either INPUT pages or --lines FILE, not both")

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from audio_edition.errors import ConfigError
 from audio_edition.model import EditionInfo
+from audio_edition.titles import DEFAULT_TEMPLATE, check_template
 
 DEFAULT_CONFIG_NAME = "audio-edition.toml"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -114,6 +115,7 @@ APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "True Crime": (),
     "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
 }
+PATH_KEYS = ("artwork", "profile", "lexicon")  # file paths, relative to the config file
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")  # RSS/ISO 639 codes: zh-cn, en, en-us
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -147,6 +149,11 @@ class PublicationConfig:
     base_url: str = DEFAULT_BASE_URL  # where OUT/ is served: enclosures and pages hang off it
     locked: bool = True  # podcast:locked: other platforms may not import the feed
     guid: str | None = None  # podcast:guid; None = derived from feed_url (fix it once published)
+    profile: Path | None = None  # a voice profile TOML; None = the built-in voices/default.toml
+    lexicon: Path | None = None  # a pronunciation lexicon TOML; None = voices/lexicon.toml
+    episode_title: str = DEFAULT_TEMPLATE  # fields {date} {year} {name} {publication}: titles.py
+    feed_limit: int = 100  # episodes: the feed lists the newest this many; the index lists all
+    talking_books: bool = True  # an EPUB 3 and a DAISY 2.02 book beside every episode's MP3
 
     def __post_init__(self) -> None:
         for name in ("publication", "title", "description", "author", "owner_name"):
@@ -173,7 +180,7 @@ class PublicationConfig:
                 f"config key 'subcategory' {self.subcategory!r} is not under {self.category!r} "
                 f"(allowed: {allowed})"
             )
-        for name in ("explicit", "locked"):
+        for name in ("explicit", "locked", "talking_books"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config key {name!r} must be true or false")
         for name in ("base_url", "website"):
@@ -184,6 +191,22 @@ class PublicationConfig:
             raise ConfigError(f"config key 'guid' must be a lower-case UUID, not {self.guid!r}")
         if self.artwork is not None:
             check_artwork(Path(self.artwork))
+        problem = (
+            check_template(self.episode_title)
+            if isinstance(self.episode_title, str)
+            else "must be a string"
+        )
+        if problem:
+            raise ConfigError(f"config key 'episode_title' {problem}: {self.episode_title!r}")
+        if (
+            not isinstance(self.feed_limit, int)
+            or isinstance(self.feed_limit, bool)
+            or self.feed_limit < 1
+        ):
+            raise ConfigError(
+                f"config key 'feed_limit' must be a whole number of episodes, 1 or more, "
+                f"not {self.feed_limit!r}"
+            )
 
     @property
     def feed_url(self) -> str:
@@ -287,10 +310,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"unknown config key {key!r} in {path.name} (known: {', '.join(sorted(known))})"
             )
-    if isinstance(values.get("artwork"), str):
-        values["artwork"] = (path.parent / values["artwork"]).resolve()
-    elif "artwork" in values:
-        raise ConfigError("config key 'artwork' must be a file path")
+    for key in PATH_KEYS:
+        if isinstance(values.get(key), str):
+            values[key] = (path.parent / values[key]).resolve()
+        elif key in values:
+            raise ConfigError(f"config key {key!r} must be a file path (relative to {path.name})")
     return values
 
 
@@ -356,6 +380,27 @@ base_url = "http://127.0.0.1:8000"
 
 # podcast:locked = true asks other podcast platforms not to import this feed.
 locked = true
+
+# Your own voice profile (voices, rates and pauses per role) and pronunciation lexicon,
+# relative to this file. Without them the built-in ones are used; --profile and --lexicon
+# on the command line win over both. Start from the built-in files: see the README.
+# profile = "voices/my-profile.toml"                   # example
+# lexicon = "voices/lexicon.toml"                      # example
+
+# How episodes are titled. Fields: {date} (12月2日 星期三), {year} (2020年), {name} (the
+# edition's name: build --title, else the pages printed on it, such as 第5版; empty when
+# neither is known) and {publication}. Podcast apps show each episode's date with its year, so
+# the default leaves the year out; the MP3's own tag and the spoken intro add it.
+episode_title = "{date} {name}"
+
+# How many of the newest episodes the feed lists (podcast apps time out on very long feeds).
+# Older episodes stay on the website's index page and in the output directory.
+feed_limit = 100
+
+# Talking books for blind and low-vision readers: beside every episode's MP3, an EPUB 3 with
+# Media Overlays (text and audio in sync, sentence by sentence) and a DAISY 2.02 book for
+# DAISY players. Set to false if you publish only the podcast.
+talking_books = true
 
 # podcast:guid, the feed's permanent identity. It defaults to the UUIDv5 of the feed URL;
 # after your first public build copy the <podcast:guid> from feed.xml here, so the podcast

@@ -24,6 +24,9 @@ ROLES = (
     "outro",
 )
 STING_KINDS = ("edition", "article")
+# What separates a segment from the next one, weakest first: a cut between words or after a clause
+# mark (one sentence cut for the engine), a sentence, a paragraph, a section, the chapter's end.
+BOUNDARIES = ("word", "clause", "sentence", "paragraph", "section", "chapter")
 SPLIT_MODES = ("edition", "articles")  # one episode per edition, or one per article
 
 
@@ -54,6 +57,7 @@ class Article:
     column: str | None = None
     sections: tuple[Section, ...] = ()
     url: str | None = None
+    page: str | None = None  # the printed page it is on, when an edition has several
 
     def __post_init__(self) -> None:
         _require(self.kind in ARTICLE_KINDS, f"unknown article kind {self.kind!r}")
@@ -69,8 +73,9 @@ class Article:
         data["sections"] = [
             {"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in self.sections
         ]
-        if data["url"] is None:
-            del data["url"]
+        for key in ("url", "page"):
+            if data[key] is None:
+                del data[key]
         return data
 
     @classmethod
@@ -86,38 +91,55 @@ class Article:
             column=data.get("column"),
             sections=sections,
             url=data.get("url"),
+            page=data.get("page"),
         )
 
 
 @dataclass(frozen=True)
 class Edition:
-    """What ingest returns: the articles of one or more pages, in reading order."""
+    """What ingest returns: the articles of one or more pages, in reading order.
+
+    `title` is what heads the first page (often a column label: never the episode's title);
+    `pages` the page numbers printed on the pages (`第5版`), when they carry them.
+    """
 
     title: str | None
     articles: tuple[Article, ...]
+    pages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require(isinstance(self.articles, tuple), "Edition.articles must be a tuple")
+        _require(isinstance(self.pages, tuple), "Edition.pages must be a tuple")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "articles": [a.to_dict() for a in self.articles]}
+        data: dict[str, Any] = {"title": self.title}
+        if self.pages:
+            data["pages"] = list(self.pages)
+        data["articles"] = [a.to_dict() for a in self.articles]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Edition:
         return cls(
             title=data.get("title"),
             articles=tuple(Article.from_dict(a) for a in data.get("articles", ())),
+            pages=tuple(data.get("pages", ())),
         )
 
 
 @dataclass(frozen=True)
 class EditionInfo:
-    """What identifies an edition and is announced in its intro."""
+    """What identifies an edition and is announced in its intro.
+
+    `title` is the episode's title where its date is shown beside it (feed, pages);
+    `full_title` the same with the year, where the title stands alone (the MP3's tag, the intro).
+    """
 
     publication: str
     date: dt.date
     title: str
     pages: tuple[str, ...] = ()  # set only when pages are published as separate episodes
+    full_title: str = ""  # "" = the same as title
 
     def __post_init__(self) -> None:
         _require(bool(self.publication.strip()), "a publication name is required")
@@ -149,10 +171,12 @@ class Segment:
     spoken: str
     pause_ms: int
     voice: Voice
+    boundary: str = "sentence"  # what separates it from the next segment: one of BOUNDARIES
     pinyin: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require(self.role in ROLES, f"unknown voice role {self.role!r}")
+        _require(self.boundary in BOUNDARIES, f"unknown boundary {self.boundary!r}")
         _require(bool(self.spoken.strip()), f"nothing to say for {self.text!r}")
         _require(self.pause_ms >= 0, "a pause cannot be negative")
         _require(isinstance(self.pinyin, tuple), "Segment.pinyin must be a tuple")
@@ -181,6 +205,8 @@ class Chapter:
     segments: tuple[Segment, ...]
     sting: str | None = None  # which sting opens it: one of STING_KINDS
     url: str | None = None
+    # (segment index, printed page): where the text of each printed page it reads begins
+    page_starts: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
         _require(bool(self.segments), f"chapter {self.id!r} has nothing to say")
@@ -193,6 +219,7 @@ class Script:
 
     chapters: tuple[Chapter, ...]
     engine: str
+    photos: int = 0  # news photos, all read in one chapter
 
     @property
     def segments(self) -> tuple[Segment, ...]:
@@ -201,6 +228,7 @@ class Script:
     def to_dict(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
+            "photos": self.photos,
             "chapters": [
                 {
                     "id": c.id,
@@ -277,10 +305,19 @@ class Episode:
     transcript_file: str
     chapters_file: str
     page_file: str
-    articles: tuple[str, ...]
+    articles: tuple[str, ...]  # the headlines, in order (not the photos)
     note: str | None = None
     built_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    photos: int = 0  # news photos in the edition (read in one chapter)
+    epub_file: str | None = None  # the talking books, unless the config turns them off
+    daisy_file: str | None = None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file of this episode that the feed and pages link to."""
+        books = tuple(f for f in (self.epub_file, self.daisy_file) if f)
+        return (self.audio_file, self.transcript_file, self.chapters_file, self.page_file, *books)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

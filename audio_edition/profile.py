@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from audio_edition.errors import ConfigError
 from audio_edition.model import ENGINES, ROLES, STING_KINDS, Voice
 
-VOICES_DIR = Path(__file__).resolve().parent.parent / "voices"
+VOICES_PACKAGE = "audio_edition.voices"  # the checkout's voices/ folder, installed in the wheel
 PAUSE_LEVELS = ("clause", "sentence", "paragraph", "section", "chapter")
 
 
@@ -53,9 +54,14 @@ class VoiceProfile:
             ) from None
 
 
+def packaged_voices_file(name: str) -> Path:
+    """A file of the voices/ folder that ships with the package (default.toml, lexicon.toml)."""
+    return Path(str(resources.files(VOICES_PACKAGE) / name))
+
+
 def default_profile_path() -> Path:
-    """voices/default.toml of the checkout the package runs from."""
-    return VOICES_DIR / "default.toml"
+    """The default voice profile: voices/default.toml, installed with the package."""
+    return packaged_voices_file("default.toml")
 
 
 def load_profile(path: Path | None = None) -> VoiceProfile:

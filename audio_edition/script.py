@@ -1,19 +1,29 @@
 """The running order of an episode: what is said, in which voice role, with which pause after.
 
-Intro (publication, date, page title, how many articles) -> one chapter per article (headline,
-byline said as a credit, subheadings announced, body sentences) -> one chapter of all photos
-(title, caption, photographer) -> outro. `text` is what a reader sees (a body segment's text is
+Intro (publication, the episode's title, how many articles and photos, and 今日要目: each
+headline with its approximate length) -> one chapter per article (headline, byline said as a
+credit, subheadings announced, body sentences) -> one chapter of all photos (title, caption,
+photographer) -> outro. `text` is what a reader sees (a body segment's text is
 exactly a piece of the article), `spoken` what the engine is given.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
 from audio_edition.errors import ConfigError
-from audio_edition.model import ENGINES, Article, Chapter, Edition, EditionInfo, Script, Segment
+from audio_edition.estimate import estimated_ms, say_length
+from audio_edition.model import (
+    BOUNDARIES,
+    ENGINES,
+    Article,
+    Chapter,
+    Edition,
+    EditionInfo,
+    Script,
+    Segment,
+)
 from audio_edition.profile import VoiceProfile
 from audio_edition.text.clean import clean, for_speech
 from audio_edition.text.g2p import Reader
@@ -26,15 +36,18 @@ from audio_edition.text.sentences import CLAUSE_MARKS, CLOSERS, cut_sentence, sp
 MAX_SPOKEN = {"offline": 50, "edge": 300}
 WORD_CUT_PAUSE_MS = 0  # a sentence cut between words runs on: the clips' own edges are the pause
 PHOTOS_TITLE = "图片新闻"
+PHOTOS_ID = "photos"
 INTRO_TITLE = "本期导读"
 OUTRO_TITLE = "结束语"
-WEEKDAYS = "一二三四五六日"
+CONTENTS_TITLE = "今日要目"
+CONTENTS_LENGTHS_UP_TO = 8  # articles: 今日要目 says each one's length; more: headlines only
 BYLINE_MARKS = "□■◎○●◇◆△▲☆★▼▽※"  # printed before bylines and authors: □本报记者, ◎郭俊楼
 # Words that name a contributor's job: a byline's names follow one of them.
 CREDIT_ROLES = re.compile(
     r"(?:本报|新华社|人民日报|央视|中新社)?(?:首席|特约|见习|实习)?"
     r"(?:记者|通讯员|实习生|撰稿人?|编辑|评论员|摄影记者|摄影)$"
 )
+Pages = tuple[tuple[int, str], ...]  # (segment index, printed page) as in Chapter.page_starts
 CREDIT_DONE = ("报道", "电", "讯", "摄", "供图", "供稿", "整理", "编译")
 
 
@@ -96,62 +109,80 @@ def build_script(
     lexicon = load_lexicon() if lexicon is None else lexicon
     # The edge voice reads characters: its pinyin entries become respellings.
     speaker = _Speaker(engine, lexicon.spelled() if engine == "edge" else lexicon)
+    reader = Reader(lexicon) if engine == "offline" else None
     articles = [a for a in edition.articles if a.kind != "photo"]
     photos = [a for a in edition.articles if a.kind == "photo"]
 
-    planned: list[tuple[str, str, list[_Line], dict[str, str | None]]] = []
-    for number, article in enumerate(articles, start=1):
-        lines = _article(article, speaker)
-        if not lines:  # only symbols, nothing a voice can say: no chapter (ids keep positions)
-            continue
-        title = clean(article.headline, title=True)
-        planned.append((f"a{number:02d}", title, lines, {"sting": "article", "url": article.url}))
-    intro = _intro(info, len(planned), len(photos), speaker)
-    planned.insert(0, ("intro", INTRO_TITLE, intro, {"sting": "edition"}))
-    if photos:
-        planned.append(("photos", PHOTOS_TITLE, _photos(photos, speaker), {"sting": "article"}))
-    planned.append(("outro", OUTRO_TITLE, _outro(info, speaker), {}))
-
-    spoken = [line.spoken for _, _, lines, _ in planned for line in lines]
-    said = iter(_syllables(spoken, lexicon) if engine == "offline" else [()] * len(spoken))
-    chapters = []
-    for id, title, lines, kwargs in planned:
+    def chapter(
+        id: str, title: str, lines: list[_Line], pages: Pages = (), **kwargs: str | None
+    ) -> Chapter:
+        levels = [line.level for line in lines[:-1]] + ["chapter"]
+        spoken = [line.spoken for line in lines]
+        syllables = _syllables(spoken, reader) if reader else [()] * len(lines)
         segments = tuple(
             Segment(
                 role=line.role,
                 text=line.text,
                 spoken=line.spoken,
-                pause_ms=_pause_ms(profile, line.level if index < len(lines) - 1 else "chapter"),
+                pause_ms=_pause_ms(profile, level),
                 voice=profile.voice(engine, line.role),
-                pinyin=next(said),
+                boundary=level,
+                pinyin=said,
             )
-            for index, line in enumerate(lines)
+            for line, level, said in zip(lines, levels, syllables, strict=True)
         )
-        chapters.append(Chapter(id=id, title=title, segments=segments, **kwargs))
-    return Script(chapters=tuple(chapters), engine=engine)
+        return Chapter(id=id, title=title, segments=segments, page_starts=pages, **kwargs)
+
+    chapters = []
+    for number, article in enumerate(articles, start=1):
+        lines = _article(article, speaker)
+        if not lines:  # only symbols, nothing a voice can say: no chapter (ids keep positions)
+            continue
+        title = clean(article.headline, title=True)
+        pages = ((0, article.page),) if article.page else ()
+        chapters.append(
+            chapter(f"a{number:02d}", title, lines, sting="article", url=article.url, pages=pages)
+        )
+    if photos:
+        lines, pages = _photos(photos, speaker)
+        chapters.append(chapter(PHOTOS_ID, PHOTOS_TITLE, lines, sting="article", pages=pages))
+    intro = _intro(info, chapters, len(photos), speaker)
+    chapters.insert(0, chapter("intro", INTRO_TITLE, intro, sting="edition"))
+    chapters.append(chapter("outro", OUTRO_TITLE, _outro(info, speaker)))
+    return Script(chapters=tuple(chapters), engine=engine, photos=len(photos))
 
 
-def _syllables(spoken: list[str], lexicon: Lexicon) -> list[tuple[str, ...]]:
+def _syllables(spoken: list[str], reader: Reader) -> list[tuple[str, ...]]:
     """The syllables the offline voice says for each spoken text (the g2p stage)."""
-    found = Reader(lexicon).read_all(spoken)
+    found = reader.read_all(spoken)
     return [tuple(r.syllable for r in readings if r is not None) for readings in found]
 
 
-def say_date(date: dt.date) -> str:
-    """A date as printed in an announcement: 2020年11月29日，星期日."""
-    return f"{date.year}年{date.month}月{date.day}日，星期{WEEKDAYS[date.weekday()]}"
-
-
-def _intro(info: EditionInfo, articles: int, photos: int, speaker: _Speaker) -> list[_Line]:
-    counts = []
-    if articles:
-        counts.append(f"{articles}篇文章")
-    if photos:
-        counts.append(f"{photos}幅新闻图片")
-    lines = [f"欢迎收听{info.publication}有声版。", f"今天是{say_date(info.date)}。"]
-    contents = f"本期内容：{clean(info.title, title=True)}"
-    lines.append(contents + (f"，共{'和'.join(counts)}。" if counts else "。"))
+def _intro(
+    info: EditionInfo, chapters: list[Chapter], photos: int, speaker: _Speaker
+) -> list[_Line]:
+    """Welcome, the episode's title, the counts, then 今日要目: each chapter's headline in order
+    with its estimated length (headlines only beyond CONTENTS_LENGTHS_UP_TO articles)."""
+    articles = [c for c in chapters if c.id != PHOTOS_ID]
+    counts = [f"{len(articles)}篇文章"] if articles else []
+    counts += [f"{photos}幅新闻图片"] if photos else []
+    title = "，".join((info.full_title or info.title).split())
+    lines = [f"欢迎收听{info.publication}有声版。", f"{title}。"]
+    if counts:
+        lines.append(f"本期共{'和'.join(counts)}。")
+    if len(chapters) > 1:
+        with_lengths = len(articles) <= CONTENTS_LENGTHS_UP_TO
+        lines.append(f"{CONTENTS_TITLE}：")
+        for chapter in chapters:
+            length = f"，{say_length(estimated_ms(chapter))}" if with_lengths else ""
+            lines.append(f"{_contents_entry(chapter)}{length}。")
     return [_Line("intro", t, speaker.spoken(t), "sentence") for t in lines]
+
+
+def _contents_entry(chapter: Chapter) -> str:
+    """A chapter as 今日要目 names it: its headline as said (评论：…), without a closing mark."""
+    first = chapter.segments[0]
+    return (first.text if first.role == "headline" else chapter.title).rstrip("。！？!?")
 
 
 def _outro(info: EditionInfo, speaker: _Speaker) -> list[_Line]:
@@ -187,17 +218,23 @@ def _article(article: Article, speaker: _Speaker) -> list[_Line]:
     return lines
 
 
-def _photos(photos: list[Article], speaker: _Speaker) -> list[_Line]:
+def _photos(photos: list[Article], speaker: _Speaker) -> tuple[list[_Line], Pages]:
+    """The photos' lines, and where each printed page's photos begin among them."""
     lines = _title_line("headline", f"{PHOTOS_TITLE}。", speaker)
+    pages: Pages = ()
     for number, photo in enumerate(photos):
         if number:
             lines[-1] = _with_level(lines[-1], "section")
+        start = len(lines)
         lines += _title_line("caption", clean(photo.headline, title=True), speaker)
         lines += _body(photo.paragraphs, "caption", speaker)
         if photo.byline:
             credit = _photo_credit(photo.byline)
             lines += _title_line("caption", credit, speaker) if credit else []
-    return lines
+        last_page = pages[-1][1] if pages else None
+        if photo.page and photo.page != last_page and len(lines) > start:
+            pages += ((start, photo.page),)
+    return lines, pages
 
 
 def _title_line(role: str, text: str, speaker: _Speaker) -> list[_Line]:
@@ -226,7 +263,7 @@ def _body(paragraphs: tuple[str, ...], role: str, speaker: _Speaker) -> list[_Li
         elif lines:  # a stray `……` or `”` the voice cannot say joins the piece before
             previous = lines.pop()
             text = previous.text + text
-            level = max(level, previous.level, key=_LEVELS.index)
+            level = max(level, previous.level, key=BOUNDARIES.index)
             lines.append(_Line(role, text, speaker.spoken(text), level))
         else:
             pending = text
@@ -273,9 +310,6 @@ def _names(byline: str) -> str:
         else:
             said.append("、".join(group))
     return "，".join(said)
-
-
-_LEVELS = ("word", "clause", "sentence", "paragraph", "section", "chapter")
 
 
 def _with_level(line: _Line, level: str) -> _Line:

@@ -92,17 +92,18 @@ def fixture_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_mp3(tmp_path_factory.mktemp("mp3") / "fixture.mp3", FIXTURE_SECONDS)
 
 
-def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), note=None):
+def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), note=None, photos=0):
     """Lay out one built edition in OUT the way the build does (MP3, transcript.vtt,
     chapters.json, episode.json, episode page) and return (Episode, MasteredAudio)."""
     import hashlib
     import json
     import shutil
+    from dataclasses import replace
 
+    from audio_edition.build.prepare import edition_info
     from audio_edition.config import edition_identity
     from audio_edition.model import (
         ChapterTiming,
-        EditionInfo,
         Episode,
         MasteredAudio,
         SegmentTiming,
@@ -110,9 +111,9 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
     from audio_edition.publish.page import write_episode_page
     from audio_edition.publish.store import save_episode
 
-    info = EditionInfo(
-        FIXTURE_PUBLICATION, date, f"{FIXTURE_PUBLICATION} {date:%Y年%m月%d日}", pages
-    )
+    # titled as a build titles it: by the config's template (default: the date, the pages)
+    info = replace(edition_info(config, date, "、".join(pages)), publication=FIXTURE_PUBLICATION)
+    info = replace(info, pages=pages)
     key, guid = edition_identity(config, info)
     folder = out_dir / "episodes" / key
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,6 +163,7 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
         articles=tuple(title for title, _ in FIXTURE_CHAPTERS[1:-1]),
         note=note,
         built_at="2026-11-29T08:00:00+00:00",
+        photos=photos,
     )
     save_episode(out_dir, episode)
     write_episode_page(out_dir, config, episode, audio)
@@ -275,6 +277,76 @@ def assert_served_file(url: str, out: Path, config) -> Path:
     return path
 
 
+def ffmpeg_chapters(path: Path) -> list[tuple[int, str]]:
+    """(start ms, title) of each chapter in the order ffmpeg lists them (its ffmetadata export)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    text = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    chapters = []
+    for block in text.split("[CHAPTER]")[1:]:
+        fields = dict(line.split("=", 1) for line in block.strip().splitlines() if "=" in line)
+        assert fields["TIMEBASE"] == "1/1000"
+        chapters.append((int(fields["START"]), fields["title"]))
+    return chapters
+
+
+SAMPLE_HEADLINES = (  # the sample page's articles, in printed order (4 and a commentary)
+    "“联合体”吹响集结号 产业兴旺助增收",
+    "做在田间 让农民甜在心头",
+    "七彩直播间 提升居民幸福感",
+    "党建引领有为 “硬核”举措有力",
+    "评论：从“有形覆盖”到“有效覆盖”的嬗变",
+)
+
+
+def check_sample_episode(out: Path, config) -> None:
+    """Assert what a listener of the sample page's episode (built into OUT, dated 2026-11-29)
+    must find: the page counts 5 articles and 3 photos; the intro lists the five headlines in
+    order, each with a length; feedparser and podcastparser read the feed, and podcastparser
+    sees the chapters of the chapters JSON; ffmpeg lists the MP3's chapters in time order; the
+    title is the date the Chinese way (the year in the MP3's own tag), not the page's label."""
+    import json
+    import re
+
+    import feedparser
+    import lxml.html
+    import podcastparser
+    from mutagen.id3 import ID3
+
+    (record,) = (out / "episodes").glob("*/episode.json")
+    episode = json.loads(record.read_text(encoding="utf-8"))
+    assert episode["title"] == "11月29日 星期日"
+    page = lxml.html.fromstring((out / episode["page_file"]).read_bytes())
+    meta = page.xpath("//main/p[@class='meta']")[0].text_content()
+    assert meta.endswith("· 5 篇文章、3 幅新闻图片"), meta
+    intro = episode["extra"]["sentences"]["本期导读"]
+    assert "本期共5篇文章和3幅新闻图片。" in intro and "红船初心" not in "".join(intro)
+    listed = [re.fullmatch(r"(.+)，(约\d+分钟|不到1分钟)。", s) for s in intro]
+    assert [m.group(1) for m in listed if m] == [*SAMPLE_HEADLINES, "图片新闻"]
+
+    data = (out / "feed.xml").read_bytes()
+    assert not feedparser.parse(data).bozo
+    with (out / "feed.xml").open("rb") as f:
+        (item,) = podcastparser.parse(config.feed_url, f)["episodes"]
+    chapters = json.loads((out / episode["chapters_file"]).read_text(encoding="utf-8"))
+    expected = [(int(c["startTime"]), c["title"]) for c in chapters["chapters"]]
+    assert [(c["start"], c["title"]) for c in item["chapters"]] == expected
+    assert len(expected) == 8  # intro, 5 articles, the photos, the outro
+
+    listed_by_ffmpeg = ffmpeg_chapters(out / episode["audio_file"])
+    assert [title for _, title in listed_by_ffmpeg] == [title for _, title in expected]
+    starts = [start for start, _ in listed_by_ffmpeg]
+    assert starts == sorted(starts)
+    assert str(ID3(out / episode["audio_file"])["TIT2"]) == "2026年11月29日 星期日"
+
+
 # --- text stage (issue 4): the offline voice's own text front end, without its models ---
 
 
@@ -296,3 +368,45 @@ class BakerFrontEnd:
 @pytest.fixture(scope="session")
 def baker() -> BakerFrontEnd:
     return BakerFrontEnd()
+
+
+# --- talking books (issue 16) ---
+
+
+def sample_talking_book(page: Path, mp3: Path):
+    """The talking book of `page` read by the offline voice's script, without synthesis: each
+    segment timed in proportion to its length over FIXTURE_SECONDS of `mp3` (a real MP3).
+    Returns (TalkingBook, Script)."""
+    import datetime as dt
+
+    from audio_edition.ingest import read_edition
+    from audio_edition.model import ChapterTiming, EditionInfo, MasteredAudio, SegmentTiming
+    from audio_edition.profile import load_profile
+    from audio_edition.publish.book import BookMeta, talking_book
+    from audio_edition.script import build_script
+
+    info = EditionInfo(publication="赤峰日报", date=dt.date(2020, 11, 29), title="视点")
+    script = build_script(read_edition([page]), info, load_profile(), "offline")
+    total_ms = FIXTURE_SECONDS * 1000
+    weights = [len(s.text) + 4 for s in script.segments]
+    chapters, segments, position = [], [], 0
+    for ci, chapter in enumerate(script.chapters):
+        start = position
+        for si, segment in enumerate(chapter.segments):
+            end = min(position + round(weights[len(segments)] * total_ms / sum(weights)), total_ms)
+            segments.append(SegmentTiming(ci, si, position, end, segment.role, segment.text))
+            position = end
+        end = total_ms if ci == len(script.chapters) - 1 else position
+        chapters.append(ChapterTiming(chapter.id, chapter.title, start, end))
+    audio = MasteredAudio(mp3, mp3.stat().st_size, total_ms, tuple(chapters), tuple(segments))
+    meta = BookMeta(
+        guid="6f1c1f4e-6c48-5a0e-9d36-0c0d6f5b2a11",
+        title="赤峰日报 视点 2020-11-29",
+        publication="赤峰日报",
+        publisher="赤峰日报编辑部",
+        language="zh-CN",
+        date=info.date,
+        modified=dt.datetime(2020, 11, 29, 6, 0, tzinfo=dt.UTC),
+        description="视点",
+    )
+    return talking_book(script, audio, meta), script

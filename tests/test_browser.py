@@ -223,3 +223,101 @@ def test_follow_along_scrolls_only_when_asked_and_keeps_the_focus(page, site):
     page.keyboard.press("Space")
     sync_api.expect(cue).to_be_in_viewport()
     assert page.evaluate("document.activeElement.id") == "follow"  # the focus stays
+
+
+def player_time(page) -> float:
+    return page.evaluate("document.getElementById('player').currentTime")
+
+
+def test_the_listening_position_is_offered_back_after_the_tab_is_closed(browser, site):
+    """A listener who closes the tab at 23 s and opens the episode again is offered to
+    continue from 00:23, and continues there; another episode offers nothing."""
+    base, episode, _ = site
+    context = browser.new_context(locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        open_episode(page, site)
+        assert not page.locator("#resume").is_visible()  # nothing saved yet
+        page.evaluate("document.getElementById('player').currentTime = 23.4")
+        page.wait_for_function("document.getElementById('player').seeking === false")
+        page.close()  # the tab is closed
+
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        open_episode(page, site)
+        offer = page.locator("#resume-button")
+        sync_api.expect(offer).to_be_visible()
+        assert offer.inner_text() == "从上次听到的 00:23 继续收听"
+        assert player_time(page) == 0  # offered, not imposed
+        assert axe_violations(page) == []
+        tab_to(page, "#resume-button", 0)  # reachable from the keyboard
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "Math.abs(document.getElementById('player').currentTime - 23.4) < 0.5"
+        )
+        assert not page.locator("#resume").is_visible()
+        assert page.locator("#player-status").inner_text() == "从 00:23 继续播放"
+
+        # while it plays, the position is saved as it goes (every few seconds)
+        page.wait_for_function("document.getElementById('player').currentTime > 29.5")
+        page.reload()
+        sync_api.expect(offer).to_be_visible()
+        assert offer.inner_text() in ("从上次听到的 00:28 继续收听", "从上次听到的 00:29 继续收听")
+
+        # the position belongs to that episode: the other edition's page offers nothing
+        page.goto(f"{base}/")
+        other = page.locator(".editions h3 a").last.get_attribute("href")
+        assert other != episode.page_file
+        page.goto(f"{base}/{other}")
+        page.wait_for_function("!document.getElementById('player-controls').hidden")
+        assert not page.locator("#resume").is_visible()
+    finally:
+        context.close()
+
+
+def test_an_episode_heard_to_the_end_is_not_offered_again(browser, site):
+    context = browser.new_context(locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        open_episode(page, site)
+        page.evaluate("document.getElementById('player').currentTime = 30")
+        page.wait_for_function("document.getElementById('player').seeking === false")
+        page.reload()
+        sync_api.expect(page.locator("#resume-button")).to_be_visible()
+        # heard to the end: the saved position is forgotten
+        page.evaluate("document.getElementById('player').currentTime = 39.9")
+        page.wait_for_function("document.getElementById('player').seeking === false")
+        page.reload()
+        page.wait_for_function("!document.getElementById('player-controls').hidden")
+        assert not page.locator("#resume").is_visible()
+    finally:
+        context.close()
+
+
+def test_axe_finds_no_violations_in_the_talking_books_text(
+    page, tmp_path, sample_page, fixture_mp3
+):
+    """The EPUB's documents (the sample page's text), also with a sentence highlighted as a
+    reading system highlights it while reading aloud (the book claims WCAG 2.2 AA)."""
+    import zipfile
+
+    from conftest import sample_talking_book
+
+    from audio_edition.publish.epub import ACTIVE_CLASS, write_epub
+
+    book, _ = sample_talking_book(sample_page, fixture_mp3)
+    folder = tmp_path / "book"
+    with zipfile.ZipFile(write_epub(book, tmp_path / "sample.epub")) as z:
+        z.extractall(folder)
+    documents = sorted(p.name for p in (folder / "EPUB").glob("*.xhtml"))
+    assert "nav.xhtml" in documents and len(documents) > 5
+    with running_server(folder) as base:
+        for name in documents:
+            page.goto(f"{base}/EPUB/{name}")
+            assert page.evaluate("document.contentType") == "application/xhtml+xml"
+            assert axe_violations(page) == [], name
+        page.goto(f"{base}/EPUB/a01.xhtml")
+        page.evaluate(f"document.getElementById('a01-3').classList.add('{ACTIVE_CLASS}')")
+        assert axe_violations(page) == []

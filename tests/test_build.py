@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from audio_edition.build import BuildOptions, prepare
 from audio_edition.cli import cli
+from audio_edition.estimate import estimated_ms
 from audio_edition.ingest import read_edition
 from audio_edition.model import EditionInfo
 from audio_edition.profile import load_profile
@@ -127,6 +129,25 @@ def test_the_feed_describes_the_episode_exactly(first_build):
     mp3 = local_file(out, enclosure.href)
     assert int(enclosure.length) == mp3.stat().st_size
     assert entry.id == summary["episodes"][0]["guid"]
+
+
+def test_the_intro_announces_lengths_close_to_what_is_heard(first_build):
+    """今日要目's lengths are estimated before synthesis; with the real offline voice each
+    article chapter's estimate comes within 10 % (or 2 s) of its measured length."""
+    page, out, _ = first_build
+    options = BuildOptions(inputs=(page,), date=dt.date.fromisoformat(DATE), out_dir=out)
+    ((_, script),) = prepare(options).parts
+    record = json.loads((out / "episodes" / DATE / "episode.json").read_text(encoding="utf-8"))
+    heard = json.loads((out / record["chapters_file"]).read_text(encoding="utf-8"))["chapters"]
+    assert [c["title"] for c in heard] == [c.title for c in script.chapters]
+    for chapter, measured in zip(script.chapters[1:-1], heard[1:-1], strict=True):
+        measured_ms = (measured["endTime"] - measured["startTime"]) * 1000
+        assert abs(estimated_ms(chapter) - measured_ms) <= max(0.1 * measured_ms, 2000)
+    intro = record["extra"]["sentences"]["本期导读"]
+    assert intro[-2:] == [
+        "小小扫帚苗 致富大产业，不到1分钟。",
+        "做在田间 让农民甜在心头，不到1分钟。",
+    ]
 
 
 def test_rebuilding_unchanged_input_synthesises_nothing(first_build, tmp_path):

@@ -68,10 +68,19 @@ def test_base_url_override_and_website_default(tmp_path):
         ('category = "Newspapers"', "category"),
         ('subcategory = "Tech"', "subcategory"),
         ('explicit = "no"', "explicit"),
+        ('talking_books = "yes"', "talking_books"),
         ('title = "  "', "title"),
         ('guid = "not-a-uuid"', "guid"),
         ('artwork = "missing.png"', "artwork"),
         ('titel = "typo"', "titel"),
+        ('episode_title = "{name}"', "episode_title"),
+        ('episode_title = "{date} {edition}"', "episode_title"),
+        ('episode_title = "{date"', "episode_title"),
+        ("episode_title = 3", "episode_title"),
+        ("feed_limit = 0", "feed_limit"),
+        ('feed_limit = "100"', "feed_limit"),
+        ("feed_limit = true", "feed_limit"),
+        ("feed_limit = 2.5", "feed_limit"),
     ],
 )
 def test_bad_values_name_their_key(tmp_path, toml, key):
@@ -152,6 +161,7 @@ def test_starter_config_parses_to_a_valid_config(tmp_path):
     text = starter_config_text()
     values = tomllib.loads(text)
     assert {"title", "owner_email", "base_url", "category", "explicit"} <= values.keys()
+    assert values["episode_title"] == "{date} {name}" and values["feed_limit"] == 100
     config = load_config(write(tmp_path / "audio-edition.toml", text))
     assert config == PublicationConfig(**{k: v for k, v in values.items()})
     assert text.count("#") > 15  # it explains itself
@@ -178,3 +188,59 @@ def test_init_and_serve_have_help_with_an_example():
     for command in ("init", "serve"):
         result = CliRunner().invoke(cli, [command, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def spoken_headline(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["script", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    chapters = __import__("json").loads(result.output)["chapters"]
+    return chapters[1]["segments"][0]["spoken"]
+
+
+def test_the_configs_lexicon_and_profile_are_used_and_the_options_win(tmp_path):
+    page = write(tmp_path / "page.md", "# 扫帚苗丰收\n\n巴林左旗是全国最大的扫帚苗交易市场。\n")
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    write(folder / "ours.toml", '"扫帚苗" = "笤帚苗"\n')
+    write(tmp_path / "theirs.toml", '"扫帚苗" = "扫帚描"\n')
+    profile = (Path(__file__).parent.parent / "voices" / "default.toml").read_text("utf-8")
+    write(
+        folder / "slow.toml", profile.replace("headline = { rate = -8", "headline = { rate = -30")
+    )
+    config = write(
+        folder / "audio-edition.toml", 'lexicon = "ours.toml"\nprofile = "slow.toml"\n'
+    )  # paths relative to the config file, not to the working directory
+
+    assert spoken_headline(str(page)).startswith("扫帚苗")  # the built-in lexicon has no entry
+    assert spoken_headline(str(page), "--config", str(config)).startswith("笤帚苗")
+    theirs = ["--config", str(config), "--lexicon", str(tmp_path / "theirs.toml")]
+    assert spoken_headline(str(page), *theirs).startswith("扫帚描")
+
+    loaded = load_config(config)
+    assert loaded.profile == (folder / "slow.toml").resolve()
+    assert loaded.lexicon == (folder / "ours.toml").resolve()
+
+
+def test_the_configs_profile_sets_the_voices(tmp_path):
+    from audio_edition.build import BuildOptions, prepare
+
+    page = write(tmp_path / "page.md", "# 扫帚苗丰收\n\n巴林左旗是全国最大的扫帚苗交易市场。\n")
+    profile = (Path(__file__).parent.parent / "voices" / "default.toml").read_text("utf-8")
+    write(
+        tmp_path / "slow.toml", profile.replace("headline = { rate = -8", "headline = { rate = -30")
+    )
+    config = write(tmp_path / "audio-edition.toml", 'profile = "slow.toml"\n')
+    ((_, script),) = prepare(BuildOptions(inputs=(page,), config_path=config)).parts
+    assert script.chapters[1].segments[0].voice.rate == -30
+    ((_, default),) = prepare(BuildOptions(inputs=(page,))).parts
+    assert default.chapters[1].segments[0].voice.rate == -8
+
+
+def test_a_missing_profile_or_lexicon_in_the_config_is_one_line(tmp_path):
+    page = write(tmp_path / "page.md", "# 标题\n\n正文一句。\n")
+    for key in ("profile", "lexicon"):
+        config = write(tmp_path / f"{key}.toml", f'{key} = "nowhere.toml"\n')
+        result = CliRunner().invoke(cli, ["script", str(page), "--config", str(config)])
+        assert result.exit_code == 2
+        assert "nowhere.toml does not exist" in result.output
+        assert len(result.output.strip().splitlines()) == 1

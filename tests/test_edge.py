@@ -12,9 +12,11 @@ import edge_tts.communicate
 import edge_tts.voices
 import pytest
 from click.testing import CliRunner
+from conftest import check_sample_episode
 from edge_server import CHARS_PER_S, LEAD_S, TAIL_S, EdgeStandIn, Fault
 
 from audio_edition.cli import cli
+from audio_edition.config import load_config
 from audio_edition.errors import ConfigError, SynthesisError, VoiceError
 from audio_edition.model import Segment, Voice
 from audio_edition.synth import SAMPLE_RATE, TransientSynthesisError
@@ -370,6 +372,7 @@ def test_sample_page_builds_completely_with_every_fifth_request_failing_once(
     assert len(clips) == distinct and all(clips)
     heard_s = sum(c.duration_ms for c in clips) / 1000
     assert summary["episodes"][0]["duration_s"] >= heard_s  # all of them, plus pauses and stings
+    check_sample_episode(tmp_path, load_config())
 
 
 def test_build_when_the_service_goes_away_fails_in_one_line_and_resumes(stand_in, tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 import feedparser
 import lxml.etree as ET
 import lxml.html
+import podcastparser
 import pytest
 from conftest import (
     FIXTURE_CHAPTERS,
@@ -24,10 +25,16 @@ from audio_edition.config import PublicationConfig, podcast_guid
 from audio_edition.errors import PublishError
 from audio_edition.master.cover import default_cover
 from audio_edition.publish.feed import write_feed
+from audio_edition.publish.page import write_index_page
 from audio_edition.publish.podcast_ns import ITUNES_NS, PODCAST_NS
 from audio_edition.publish.store import load_episodes, save_episode
 
-NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "atom": "http://www.w3.org/2005/Atom"}
+NS = {
+    "itunes": ITUNES_NS,
+    "podcast": PODCAST_NS,
+    "atom": "http://www.w3.org/2005/Atom",
+    "psc": "http://podlove.org/simple-chapters",
+}
 DAY = dt.date(2026, 11, 29)
 NASTY = 'R&D <script>alert("x")</script> ]]> 标题'  # the third chapter's headline
 
@@ -151,10 +158,11 @@ def test_feed_accumulates_and_survives_a_broken_record(out, config, fixture_mp3)
     assert [i.findtext("guid") for i in items] == [e.guid for e in episodes]
 
 
-def test_a_record_pointing_outside_its_folder_is_refused(out):
+@pytest.mark.parametrize("field", ["audio_file", "epub_file"])
+def test_a_record_pointing_outside_its_folder_is_refused(out, field):
     path = out / "episodes" / "2026-11-29" / "episode.json"
     record = json.loads(path.read_text(encoding="utf-8"))
-    record["audio_file"] = "episodes/2026-11-29/../../../etc/passwd"
+    record[field] = "episodes/2026-11-29/../../../etc/passwd"
     path.write_text(json.dumps(record), encoding="utf-8")
     with pytest.warns(UserWarning, match="not inside episodes/2026-11-29/"):
         episodes = load_episodes(out)
@@ -205,3 +213,79 @@ def test_episode_records_round_trip(out, fixture_mp3, config):
     stored = json.loads((out / "episodes" / episode.edition_key / "episode.json").read_text())
     assert stored["note"] == '更正 "引号" <b>' and stored["date"] == "2026-12-02"
     assert load_episodes(out)[0] == episode
+
+
+def normal_play_time(seconds: float) -> str:
+    """HH:MM:SS.mmm, as the Podlove Simple Chapters 1.2 spec writes a start time."""
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def test_podlove_chapters_inline_agree_with_the_chapters_json(out, config):
+    """gPodder's podcastparser reads psc:chapters (not podcast:chapters): it must see each
+    episode's chapters, the same as the chapters JSON the item links to."""
+    path = write_feed(out, config, load_episodes(out))
+    with path.open("rb") as f:
+        parsed = podcastparser.parse(config.feed_url, f)
+    root = ET.fromstring(path.read_bytes())
+    items = root.findall("channel/item")
+    assert len(parsed["episodes"]) == len(items) == 2
+    for episode, item in zip(parsed["episodes"], items, strict=True):
+        url = item.find("podcast:chapters", NS).get("url")  # beside the Podlove chapters
+        document = json.loads(assert_served_file(url, out, config).read_text(encoding="utf-8"))
+        expected = document["chapters"]
+        assert [c["title"] for c in episode["chapters"]] == [c["title"] for c in expected]
+        # podcastparser keeps whole seconds
+        assert [c["start"] for c in episode["chapters"]] == [int(c["startTime"]) for c in expected]
+        psc = item.find("psc:chapters", NS)
+        assert psc.get("version") == "1.2"
+        written = [(c.get("start"), c.get("title")) for c in psc.findall("psc:chapter", NS)]
+        assert written == [(normal_play_time(c["startTime"]), c["title"]) for c in expected]
+    # the fixture's second chapter starts at 2 of its 13 sentences of 3076 ms: 6.152 s
+    assert written[1][0] == "00:00:06.152"
+    assert NASTY in [title for _, title in written]  # escaped in the XML, intact when read
+    assert b'title="R&amp;D &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; ]]&gt;' in (
+        path.read_bytes()
+    )
+
+
+def test_a_missing_chapters_file_leaves_only_its_podlove_chapters_out(out, config):
+    newer, older = load_episodes(out)
+    (out / newer.chapters_file).unlink()
+    with pytest.warns(UserWarning, match="no Podlove chapters for 2026-11-29"):
+        items = feed_of(out, config).findall("channel/item")
+    assert items[0].find("psc:chapters", NS) is None
+    assert len(items[1].findall("psc:chapters/psc:chapter", NS)) == len(FIXTURE_CHAPTERS)
+
+
+def test_the_feed_lists_the_newest_feed_limit_editions_and_the_index_all(tmp_path, fixture_mp3):
+    out = tmp_path / "out"
+    config = PublicationConfig(base_url="https://pod.example.org/chifeng", feed_limit=2)
+    days = [DAY - dt.timedelta(days=2), DAY, DAY - dt.timedelta(days=1)]  # built out of order
+    built = {day: build_fixture_edition(out, config, day, fixture_mp3)[0] for day in days}
+    write_feed(out, config, load_episodes(out))
+    write_index_page(out, config, load_episodes(out))
+    root = check_podcast_feed(out, config)
+    items = root.findall("channel/item")
+    assert [i.findtext("guid") for i in items] == [built[DAY].guid, built[days[2]].guid]
+    assert "11月29日 星期日" in items[0].findtext("title")  # 2026-11-29 is a Sunday
+    index = lxml.html.fromstring((out / "index.html").read_bytes())
+    linked = {a.get("href") for a in index.xpath("//section[@class='editions']//h3/a")}
+    assert linked == {e.page_file for e in built.values()}
+    for episode in built.values():  # nothing is deleted: the oldest stays on the website
+        assert all((out / name).is_file() for name in episode.files)
+
+
+def test_the_description_counts_articles_and_photos_apart(tmp_path, config, fixture_mp3):
+    out = tmp_path / "out"
+    build_fixture_edition(out, config, DAY, fixture_mp3, photos=3)
+    build_fixture_edition(out, config, DAY - dt.timedelta(days=1), fixture_mp3)
+    newer, older = feed_of(out, config).findall("channel/item")
+
+    def paragraphs(item):
+        return [
+            p.text_content() for p in lxml.html.fromstring(item.findtext("description")).iter("p")
+        ]
+
+    assert paragraphs(newer)[1] == "本期 3 篇文章、3 幅新闻图片"
+    assert paragraphs(older)[1] == "本期 3 篇文章"  # no photos: not mentioned

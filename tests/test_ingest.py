@@ -13,6 +13,7 @@ from audio_edition.cli import cli
 from audio_edition.errors import InputError
 from audio_edition.ingest import MAX_INPUT_BYTES, parse_page, read_edition, read_text
 from audio_edition.ingest.layout import PageLine, display_width, split_paragraphs, tidy
+from audio_edition.model import Article
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_PAGES = sorted(FIXTURES.glob("page_*.txt"))
@@ -214,6 +215,21 @@ def test_pages_in_order_make_one_edition_titled_after_the_first(sample_page):
     assert len(edition.articles) == 2 + 8
     assert edition.articles[0].byline == "见习记者 郝佳丽"
     assert edition.articles[2].byline == "本报记者 白丹"
+    # each file is a printed page: its articles carry its number (for the talking books)
+    assert [a.page for a in edition.articles] == ["1"] * 2 + ["2"] * 8
+    assert {a.page for a in read_edition([sample_page]).articles} == {None}
+
+
+def test_a_json_article_names_its_page_and_keeps_it(tmp_path):
+    data = {
+        "articles": [{"headline": "标题", "page": "A03", "sections": [{"paragraphs": ["一句。"]}]}]
+    }
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (article,) = read_edition([path, path]).articles[:1]
+    assert article.page == "A03"
+    assert read_edition([path]).to_dict()["articles"][0]["page"] == "A03"
+    assert "page" not in Article(kind="article", headline="t").to_dict()
 
 
 def test_indented_paragraphs_split_at_the_indent_not_by_width():

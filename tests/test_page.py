@@ -24,7 +24,9 @@ def built(tmp_path, fixture_mp3):
     out = tmp_path / "out"
     config = PublicationConfig(title="赤峰日报有声版")
     older, _ = build_fixture_edition(out, config, DAY - dt.timedelta(days=1), fixture_mp3)
-    newer, audio = build_fixture_edition(out, config, DAY, fixture_mp3, note="标题 <更正> & 致歉")
+    newer, audio = build_fixture_edition(
+        out, config, DAY, fixture_mp3, note="标题 <更正> & 致歉", photos=2
+    )
     index = write_index_page(out, config, load_episodes(out))
     return out, config, newer, older, audio, index
 
@@ -57,8 +59,11 @@ def test_episode_page_structure(built):
     assert resolve(page, player.get("src"), out) == out / episode.audio_file
     controls = doc.get_element_by_id("player-controls")
     assert controls.get("hidden") is not None  # revealed by the script, absent without it
-    skips = [b.get("data-skip") for b in controls.iter("button")]
+    skips = [b.get("data-skip") for b in controls.iter("button") if b.get("data-skip")]
     assert skips == ["-30", "-15", "15", "30"]
+    resume = doc.get_element_by_id("resume")  # offered by the script when a position is saved
+    assert resume.get("hidden") is not None and resume.find("button").get("type") == "button"
+    assert player.get("data-episode") == episode.guid  # positions are remembered per episode
     rate = doc.get_element_by_id("rate")
     assert doc.xpath("//label[@for='rate']") and len(rate.findall("option")) >= 4
     assert doc.xpath("//label[@for='follow']")
@@ -130,6 +135,31 @@ def test_index_lists_editions_newest_first(built):
     for a in doc.xpath("//section[@class='editions']//a"):
         assert resolve(index, a.get("href"), out).is_file()
     assert doc.xpath("//a[@href='feed.xml']")
+
+
+def test_pages_count_articles_and_photos_apart(built):
+    out, _, newer, older, _, index = built
+    meta = parse(out / newer.page_file).xpath("//main/p[@class='meta']")[0].text_content()
+    assert meta.endswith("· 3 篇文章、2 幅新闻图片")  # the fixture: 3 articles, and 2 photos
+    listed = [p.text_content() for p in parse(index).xpath("//section[@class='editions']//p")]
+    assert "· 3 篇文章、2 幅新闻图片 ·" in listed[0]
+    assert "· 3 篇文章 ·" in listed[1]  # an edition without photos does not mention them
+
+
+def test_a_long_index_is_grouped_by_month_and_lists_every_edition(tmp_path, fixture_mp3):
+    out = tmp_path / "out"
+    config = PublicationConfig(title="赤峰日报有声版", feed_limit=5)
+    days = [dt.date(2026, 10, 20) + dt.timedelta(days=3 * n) for n in range(14)]
+    episodes = [build_fixture_edition(out, config, day, fixture_mp3)[0] for day in days]
+    doc = parse(write_index_page(out, config, load_episodes(out)))
+    editions = doc.xpath("//section[@class='editions']")[0]
+    assert [h.text_content() for h in editions.iter("h3")] == ["2026年11月", "2026年10月"]
+    titles = [a.text_content() for a in editions.xpath(".//h4/a")]
+    assert titles == [e.title for e in reversed(episodes)]  # all 14, newest first
+    levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4")]
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    november = editions.xpath(".//h3[.='2026年11月']/following-sibling::ol[1]//h4")
+    assert len(november) == sum(1 for d in days if d.month == 11)
 
 
 def test_empty_index_says_so(tmp_path):

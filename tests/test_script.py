@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLE_PAGE
 
 from audio_edition.cli import cli
 from audio_edition.errors import ConfigError
+from audio_edition.estimate import estimated_ms, say_length
 from audio_edition.ingest import read_edition
 from audio_edition.model import ENGINES, Article, Edition, EditionInfo, Script, Section
 from audio_edition.profile import load_profile
@@ -20,7 +23,22 @@ from audio_edition.text.normalize import PAUSE_MARKS, READABLE, normalize
 from audio_edition.text.sentences import split_sentences
 from audio_edition.text.words import cut
 
-INFO = EditionInfo(publication="赤峰日报", date=dt.date(2020, 11, 29), title="红船初心")
+INFO = EditionInfo(
+    publication="赤峰日报",
+    date=dt.date(2020, 11, 29),
+    title="11月29日 星期日",
+    full_title="2020年11月29日 星期日",
+)
+# The chapters of the sample page as the offline voice reads them (the demo build, measured):
+# a01 472.7 s, a02 234.5 s, a03 215.2 s, a04 214.6 s, a05 163.9 s, photos 69.9 s.
+SAMPLE_CONTENTS = [
+    "“联合体”吹响集结号 产业兴旺助增收，约8分钟。",
+    "做在田间 让农民甜在心头，约4分钟。",
+    "七彩直播间 提升居民幸福感，约4分钟。",
+    "党建引领有为 “硬核”举措有力，约4分钟。",
+    "评论：从“有形覆盖”到“有效覆盖”的嬗变，约3分钟。",
+    "图片新闻，约1分钟。",
+]
 
 # A page the text stage has never seen: Latin, numbers everywhere, quotes, a sentence of 200
 # characters without a comma, a stray ellipsis paragraph, headings, several reporters.
@@ -138,15 +156,74 @@ def test_running_order_of_the_sample_page(scripts, engine):
     assert {s.role for s in photos.segments} == {"headline", "caption"}
     intro = script.chapters[0].segments
     assert {s.role for s in intro} == {"intro"}
-    assert "共5篇文章和3幅新闻图片" in intro[-1].text
+    assert [s.text for s in intro[:4]] == [
+        "欢迎收听赤峰日报有声版。",
+        "2020年11月29日，星期日。",
+        "本期共5篇文章和3幅新闻图片。",
+        "今日要目：",
+    ]
+    # each headline in order with its length, then the photos
+    assert [re.sub(r"，(约\d+分钟|不到1分钟)。$", "", s.text) for s in intro[4:]] == [
+        re.sub(r"，约\d+分钟。$", "", line) for line in SAMPLE_CONTENTS
+    ]
+    assert script.photos == 3
     assert {s.role for s in script.chapters[-1].segments} == {"outro"}
 
 
-def test_the_intro_says_the_date_in_chinese(scripts):
+def test_the_intro_announces_each_articles_length_as_heard(scripts):
+    """The offline voice's estimate rounds to the minutes the demo build measured."""
     intro = scripts["offline"].chapters[0].segments
-    assert any("二零二零年十一月二十九日，星期日" in s.spoken for s in intro)
-    assert any("红船初心" in s.spoken for s in intro)
+    assert [s.text for s in intro[4:]] == SAMPLE_CONTENTS
+    assert intro[4].spoken == "联合体吹响集结号，产业兴旺助增收，约八分钟。"
+
+
+def test_the_intro_says_the_title_not_the_pages_label(scripts):
+    intro = scripts["offline"].chapters[0].segments
+    assert any(s.spoken == "二零二零年十一月二十九日，星期日。" for s in intro)
+    assert not any("红船初心" in s.text for s in intro)  # a column label on the page
     assert any("赤峰日报" in s.spoken for s in intro)
+
+
+def test_a_long_edition_lists_headlines_only(profile):
+    article = UNSEEN.articles[2]
+    many = tuple(replace(article, kind="article", headline=f"第{n}条新闻") for n in range(1, 10))
+    script = build_script(Edition(title=None, articles=many), INFO, profile, "offline")
+    intro = [s.text for s in script.chapters[0].segments]
+    assert intro[2:] == ["本期共9篇文章。", "今日要目："] + [f"第{n}条新闻。" for n in range(1, 10)]
+    eight = build_script(Edition(title=None, articles=many[:8]), INFO, profile, "offline")
+    assert all("分钟" in s.text for s in eight.chapters[0].segments[4:])
+
+
+@pytest.mark.parametrize(
+    ("ms", "said"),
+    [
+        (10_000, "不到1分钟"),
+        (44_999, "不到1分钟"),
+        (45_000, "约1分钟"),
+        (89_999, "约1分钟"),
+        (90_000, "约2分钟"),
+        (472_700, "约8分钟"),
+        (3_600_000, "约60分钟"),
+    ],
+)
+def test_lengths_are_said_in_whole_minutes(ms, said):
+    assert say_length(ms) == said
+
+
+def test_the_estimate_depends_only_on_the_script(sample_edition, profile):
+    """Clips are cached by text: the same input must give the same intro, byte for byte."""
+    first = build_script(sample_edition, INFO, profile, "offline")
+    again = build_script(read_edition([SAMPLE_PAGE]), INFO, load_profile(), "offline")
+    assert first.chapters[0] == again.chapters[0]
+    slower = replace(profile.voice("offline", "body"), rate=-20)
+    chapter = first.chapters[1]
+    slowed = replace(
+        chapter,
+        segments=tuple(
+            replace(s, voice=slower) if s.role == "body" else s for s in chapter.segments
+        ),
+    )
+    assert estimated_ms(slowed) > estimated_ms(chapter) * 1.15  # a slower voice, a longer read
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -265,7 +342,7 @@ def test_an_unseen_page(profile, engine, baker):
         "新春走基层",
         "新华社供图",
     ]
-    assert "共3篇文章和1幅新闻图片" in script.chapters[0].segments[-1].text
+    assert "本期共3篇文章和1幅新闻图片。" in [s.text for s in script.chapters[0].segments]
     if engine == "offline":
         spoken = "".join(s.spoken for s in script.segments)
         assert not re.search(r"[A-Za-z0-9]", spoken)
@@ -298,6 +375,45 @@ def test_text_with_nothing_to_say_joins_a_neighbour(profile):
         assert [s.text for s in body] == ["……第一句。……”"]
 
 
+def test_segments_know_what_follows_them_and_chapters_where_pages_start(profile):
+    article = Article(
+        kind="article",
+        headline="标题",
+        page="1",
+        sections=(
+            Section(None, ("第一句。第二句。", "第三句。")),
+            Section("小标题", ("第四句。",)),
+        ),
+    )
+    photos = tuple(
+        Article(kind="photo", headline=title, sections=(Section(None, ("说明。",)),), page=page)
+        for title, page in (("丰收", "1"), ("冬捕", "2"), ("春耕", "2"))
+    )
+    script = build_script(Edition(title="t", articles=(article, *photos)), INFO, profile, "edge")
+    chapter = script.chapters[1]
+    assert [(s.role, s.text, s.boundary) for s in chapter.segments] == [
+        ("headline", "标题", "paragraph"),
+        ("body", "第一句。", "sentence"),
+        ("body", "第二句。", "paragraph"),
+        ("body", "第三句。", "section"),
+        ("heading", "小标题", "paragraph"),
+        ("body", "第四句。", "chapter"),
+    ]
+    assert chapter.page_starts == ((0, "1"),)
+    pictures = script.chapters[2]
+    assert [(s.text, s.boundary) for s in pictures.segments] == [
+        ("图片新闻。", "paragraph"),
+        ("丰收", "paragraph"),
+        ("说明。", "section"),
+        ("冬捕", "paragraph"),
+        ("说明。", "section"),
+        ("春耕", "paragraph"),
+        ("说明。", "chapter"),
+    ]
+    assert pictures.page_starts == ((1, "1"), (3, "2"))  # where each page's photos begin
+    assert all(c.page_starts == () for c in (script.chapters[0], script.chapters[-1]))
+
+
 def test_an_article_with_nothing_to_say_has_no_chapter(profile):
     silent = Article(kind="article", headline="★★★", sections=(Section(None, ("……",)),))
     edition = Edition(title="t", articles=(silent, UNSEEN.articles[2]))
@@ -309,7 +425,8 @@ def test_an_article_with_nothing_to_say_has_no_chapter(profile):
 def test_an_edition_without_articles_still_opens_and_closes(profile):
     script = build_script(Edition(title=None, articles=()), INFO, profile, "offline")
     assert [c.id for c in script.chapters] == ["intro", "outro"]
-    assert script.chapters[0].segments[-1].text == "本期内容：红船初心。"
+    intro = [s.text for s in script.chapters[0].segments]
+    assert intro == ["欢迎收听赤峰日报有声版。", "2020年11月29日，星期日。"]
 
 
 def test_unknown_engine_is_a_config_error(profile):
@@ -342,7 +459,7 @@ def test_script_command_prints_a_listing(sample_page, tmp_path):
     assert lines[0].startswith("8 chapters")
     assert "== a01 “联合体”吹响集结号 产业兴旺助增收  [sting: article]" in lines
     assert any(re.match(r"  headline +750ms  “联合体”吹响集结号", line) for line in lines)
-    assert any("> 本期内容，第三版" in line for line in lines)
+    assert any(line.startswith("  intro") and line.endswith("，第三版。") for line in lines)
     assert "欢迎收听赤峰日报有声版" in result.output
     assert not any("呼铁中院" in line for line in lines if line.strip().startswith(">"))
 

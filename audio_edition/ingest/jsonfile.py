@@ -1,7 +1,8 @@
 """Read an edition exported as JSON (a CMS export): the structure `parse --json` prints.
 
-{"title": str|null, "articles": [{"kind", "headline", "byline", "column",
+{"title": str|null, "articles": [{"kind", "headline", "byline", "column", "url", "page",
   "sections": [{"heading": str|null, "paragraphs": [str, ...]}]}]}
+("page" names the printed page an article is on, e.g. "A03": talking books list the pages.)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _article(data: Any, where: str) -> Article:
     kind = data.get("kind", "article")
     _require(kind in ARTICLE_KINDS, f"{where}.kind", f"must be one of {', '.join(ARTICLE_KINDS)}")
     _require(_text(data.get("headline")), f"{where}.headline", "must be a non-empty string")
-    for name in ("byline", "column", "url"):
+    for name in ("byline", "column", "url", "page"):
         value = data.get(name)
         _require(
             value is None or _text(value), f"{where}.{name}", "must be a non-empty string or null"
@@ -50,6 +51,7 @@ def _article(data: Any, where: str) -> Article:
         column=data.get("column"),
         sections=tuple(_section(s, f"{where}.sections[{i}]") for i, s in enumerate(sections)),
         url=data.get("url"),
+        page=data.get("page"),
     )
 
 

@@ -4,12 +4,17 @@ Chapters follow the ID3v2 Chapter Frame Addendum: one CHAP frame per chapter (el
 "ch1"..., start and end in ms, a TIT2 sub-frame with its title and a WXXX sub-frame with its URL
 where it has one) and one CTOC frame ("toc", flagged top-level and ordered) listing them in order.
 Without the CTOC many players (Overcast among them) show no chapters at all.
+
+Frames are stored text first, then the CTOC, then the CHAP frames in time order, then the cover:
+players built on ffmpeg's libavformat list chapters in the order their CHAP frames are stored,
+whatever the CTOC says, and mutagen on its own stores frames by size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mutagen.id3 import (
     APIC,
@@ -24,9 +29,11 @@ from mutagen.id3 import (
     TPE1,
     WXXX,
     CTOCFlags,
+    Frame,
     ID3NoHeaderError,
     PictureType,
 )
+from mutagen.id3._tags import save_frame  # what ID3._write uses to serialise one frame
 
 from audio_edition.errors import AudioError
 from audio_edition.master.settings import EpisodeTags
@@ -37,10 +44,30 @@ UTF8 = 3  # ID3 text encoding
 NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: players seek by time
 LANGUAGE = "zho"  # ISO 639-2: Chinese
 GENRE = "Podcast"
+STORAGE_KINDS = {"CTOC": 1, "CHAP": 2, "APIC": 3}  # frame id -> its place in the tag (others 0)
 
 
 def chapter_element_id(index: int) -> str:
     return f"ch{index}"
+
+
+class _OrderedID3(ID3):
+    """mutagen's ID3 with the frames stored in the order described above.
+
+    mutagen sorts frames in `ID3Tags._write` by a priority list, then by size; this override
+    keeps its serialisation (`save_frame`) and only chooses the order. The tag is always built
+    from scratch, so there are no unknown frames of another ID3 version to carry over.
+    """
+
+    def _write(self, config: Any) -> bytearray:
+        frames = sorted(self.values(), key=_storage_rank)  # stable: ties keep the order added
+        return bytearray().join(save_frame(frame, config=config) for frame in frames)
+
+
+def _storage_rank(frame: Frame) -> tuple[int, int]:
+    """Text and other frames first, then the CTOC, the CHAPs by start time, the cover last."""
+    kind = STORAGE_KINDS.get(frame.FrameID, 0)
+    return kind, frame.start_time if isinstance(frame, CHAP) else 0
 
 
 def write_tags(
@@ -51,7 +78,7 @@ def write_tags(
 ) -> None:
     """Write the episode's ID3v2.4 tag to the MP3 file at `path` (replacing any tag it has)."""
     image, mime = cover
-    id3 = ID3()
+    id3 = _OrderedID3()
     id3.add(TIT2(encoding=UTF8, text=tags.title))
     id3.add(TALB(encoding=UTF8, text=tags.publication))
     id3.add(TPE1(encoding=UTF8, text=tags.publication))

@@ -1,11 +1,13 @@
-"""The podcast feed (OUT/feed.xml): RSS 2.0 with Apple's itunes: tags and Podcasting 2.0's
-podcast: tags, rebuilt from every episode record, newest first."""
+"""The podcast feed (OUT/feed.xml): RSS 2.0 with Apple's itunes: tags, Podcasting 2.0's podcast:
+tags and Podlove Simple Chapters, rebuilt from the episode records: the newest `feed_limit`
+of them, newest first (the index page lists them all)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import html
+import json
 import logging
 import re
 import warnings
@@ -15,7 +17,7 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from audio_edition import __version__
-from audio_edition.config import PublicationConfig, edition_identity
+from audio_edition.config import PublicationConfig
 from audio_edition.errors import PublishError
 from audio_edition.fsutil import atomic_write_bytes
 from audio_edition.master.cover import cover_image
@@ -25,11 +27,13 @@ from audio_edition.publish.podcast_ns import (
     PodcastEntryExtension,
     PodcastNamespaceEntryExtension,
     PodcastNamespaceExtension,
+    PodloveChapter,
+    PodloveEntryExtension,
+    PodloveExtension,
 )
 from audio_edition.publish.store import sort_newest_first
 
-# edition_identity lives in config.py; the build imports it from here as well
-__all__ = ["build_feed", "edition_identity", "publish_artwork", "write_feed"]
+__all__ = ["build_feed", "publish_artwork", "write_feed"]
 
 FEED_NAME = "feed.xml"
 AUDIO_TYPE = "audio/mpeg"
@@ -58,10 +62,21 @@ def format_duration(duration_ms: int) -> str:
     return str(max(0, round(duration_ms / 1000)))
 
 
+def episode_counts(episode: Episode) -> str:
+    """What an edition holds, articles and photos told apart: `5 篇文章、3 幅新闻图片`."""
+    counts = [f"{len(episode.articles)} 篇文章"]
+    if episode.photos:
+        counts.append(f"{episode.photos} 幅新闻图片")
+    return "、".join(counts)
+
+
 def episode_description(episode: Episode) -> str:
-    """The item description: an HTML list of the edition's articles and the editor's note,
-    every piece of user text escaped."""
-    parts = [f"<p>{html.escape(printable(episode.title))}</p>"]
+    """The item description: the counts, an HTML list of the edition's articles and the
+    editor's note, every piece of user text escaped."""
+    parts = [
+        f"<p>{html.escape(printable(episode.title))}</p>",
+        f"<p>本期 {episode_counts(episode)}</p>",
+    ]
     if episode.articles:
         items = "".join(f"<li>{html.escape(printable(a))}</li>" for a in episode.articles)
         parts.append(f"<p>本期文章：</p><ol>{items}</ol>")
@@ -92,7 +107,7 @@ def write_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Epis
 
 
 def build_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Episode]) -> bytes:
-    """The feed XML for `episodes`, as bytes."""
+    """The feed XML for the newest `config.feed_limit` of `episodes`, as bytes."""
     _check_unique(episodes)
     artwork_url = config.url(publish_artwork(out_dir, config))
     fg = FeedGenerator()
@@ -100,6 +115,7 @@ def build_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Epis
     fg.register_extension(
         "podcastindex", PodcastNamespaceExtension, PodcastNamespaceEntryExtension, atom=False
     )
+    fg.register_extension("psc", PodloveExtension, PodloveEntryExtension, atom=False)
     fg.title(printable(config.title))
     fg.link(href=config.feed_url, rel="self", type="application/rss+xml")
     fg.link(href=config.website, rel="alternate")  # feedgen's <link> is the last one set
@@ -116,7 +132,8 @@ def build_feed(out_dir: Path, config: PublicationConfig, episodes: Sequence[Epis
     fg.podcastindex.guid(config.feed_guid)
     fg.podcastindex.locked(config.locked, config.owner_email)
 
-    published = [e for e in sort_newest_first(list(episodes)) if _audio_present(out_dir, e)]
+    present = [e for e in sort_newest_first(list(episodes)) if _audio_present(out_dir, e)]
+    published = present[: config.feed_limit]
     if published:
         fg.pubDate(publication_time(published[0].date))
     for episode in published:
@@ -146,6 +163,28 @@ def _add_item(
         config.url(episode.transcript_file), TRANSCRIPT_TYPE, config.language, rel="captions"
     )
     fe.podcastindex.chapters(config.url(episode.chapters_file), CHAPTERS_TYPE)
+    fe.psc.chapters(_podlove_chapters(out_dir, episode))
+
+
+def _podlove_chapters(out_dir: Path, episode: Episode) -> list[PodloveChapter]:
+    """The episode's chapters JSON as Podlove Simple Chapters; none (with a warning) when the
+    file cannot be read, so one damaged file does not take the feed down."""
+    path = out_dir / episode.chapters_file
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            PodloveChapter(
+                start_ms=round(float(c["startTime"]) * 1000),
+                title=printable(str(c["title"])),
+                href=c.get("url"),
+            )
+            for c in document["chapters"]
+        ]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        message = f"no Podlove chapters for {episode.edition_key}: cannot read {path}: {e}"
+        log.warning(message)
+        warnings.warn(message, stacklevel=4)
+        return []
 
 
 def _audio_present(out_dir: Path, episode: Episode) -> bool:

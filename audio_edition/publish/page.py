@@ -4,7 +4,6 @@ piece of user text is HTML-escaped, and every link is relative so OUT can be ser
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import html
 import posixpath
@@ -15,12 +14,14 @@ from string import Template
 from audio_edition.config import PublicationConfig
 from audio_edition.fsutil import atomic_write_bytes, atomic_write_text
 from audio_edition.model import Episode, MasteredAudio, SegmentTiming
-from audio_edition.publish.feed import FEED_NAME, printable
+from audio_edition.publish.feed import FEED_NAME, episode_counts, printable
 from audio_edition.publish.store import sort_newest_first
+from audio_edition.titles import chinese_date
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 STATIC_FILES = ("style.css", "player.js")  # copied to OUT/assets/
 INDEX_NAME = "index.html"
+INDEX_BY_MONTH_FROM = 13  # episodes: from this many on, the index groups them under months
 
 
 def write_episode_page(
@@ -42,14 +43,16 @@ def write_episode_page(
         "feed": _relative(page, FEED_NAME),
         "feed_url": _h(config.feed_url),
         "date_iso": episode.date.isoformat(),
-        "date": _chinese_date(episode.date),
+        "date": chinese_date(episode.date, weekday=False),
         "duration": spoken_duration(audio.duration_ms),
-        "article_count": str(len(episode.articles)),
+        "counts": episode_counts(episode),
+        "guid": _h(episode.guid),
         "note": f'<p class="note">更正说明：{_h(episode.note)}</p>' if episode.note else "",
         "audio": _h(audio_url),
         "size": f"{audio.size_bytes / 1_000_000:.1f} MB",
         "vtt": _h(_relative(page, episode.transcript_file)),
         "chapters_json": _h(_relative(page, episode.chapters_file)),
+        "books": _book_links(out_dir, episode),
         "chapters": _chapter_list(audio, audio_url),
         "transcript": _transcript(audio, audio_url),
     }
@@ -58,20 +61,23 @@ def write_episode_page(
 
 
 def write_index_page(out_dir: Path, config: PublicationConfig, episodes: Sequence[Episode]) -> Path:
-    """Write OUT/index.html atomically: every edition, newest first."""
+    """Write OUT/index.html atomically: every edition (also those older than the feed's
+    `feed_limit`), newest first; under a heading per month once there are many."""
     out_dir = Path(out_dir)
     assets = _publish_static(out_dir)
-    items = [
-        "<li>"
-        f'<h3><a href="{_h(_relative(INDEX_NAME, e.page_file))}">{_h(e.title)}</a></h3>'
-        f'<p class="meta"><time datetime="{e.date.isoformat()}">{_chinese_date(e.date)}</time>'
-        f" · 时长 {spoken_duration(e.duration_ms)} · {len(e.articles)} 篇文章"
-        f' · <a href="{_h(_relative(INDEX_NAME, e.audio_file))}">MP3<span class="visually-hidden">'
-        f"：{_h(e.title)}</span></a></p>"
-        "</li>"
-        for e in sort_newest_first(list(episodes))
-    ]
-    editions = f"<ol>\n{chr(10).join(items)}\n</ol>" if items else "<p>还没有节目。</p>"
+    newest_first = sort_newest_first(list(episodes))
+    if not newest_first:
+        editions = "<p>还没有节目。</p>"
+    elif len(newest_first) < INDEX_BY_MONTH_FROM:
+        editions = _edition_list(newest_first, "h3")
+    else:
+        months: dict[tuple[int, int], list[Episode]] = {}
+        for episode in newest_first:
+            months.setdefault((episode.date.year, episode.date.month), []).append(episode)
+        editions = "\n".join(
+            f'<h3 id="m{year}-{month:02d}">{year}年{month}月</h3>\n{_edition_list(items, "h4")}'
+            for (year, month), items in months.items()
+        )
     values = {
         "lang": config.html_lang,
         "publication": _h(config.title),
@@ -85,12 +91,42 @@ def write_index_page(out_dir: Path, config: PublicationConfig, episodes: Sequenc
     return out_dir / INDEX_NAME
 
 
+def _edition_list(episodes: Sequence[Episode], heading: str) -> str:
+    items = [
+        "<li>"
+        f'<{heading}><a href="{_h(_relative(INDEX_NAME, e.page_file))}">{_h(e.title)}</a>'
+        f"</{heading}>"
+        f'<p class="meta"><time datetime="{e.date.isoformat()}">'
+        f"{chinese_date(e.date, weekday=False)}</time>"
+        f" · 时长 {spoken_duration(e.duration_ms)} · {episode_counts(e)}"
+        f' · <a href="{_h(_relative(INDEX_NAME, e.audio_file))}">MP3<span class="visually-hidden">'
+        f"：{_h(e.title)}</span></a></p>"
+        "</li>"
+        for e in episodes
+    ]
+    return f"<ol>\n{chr(10).join(items)}\n</ol>"
+
+
 def spoken_duration(duration_ms: int) -> str:
     """A duration as a reader says it: 1小时2分5秒, 12分34秒, 8秒."""
     seconds = max(0, round(duration_ms / 1000))
     hours, minutes, rest = seconds // 3600, seconds // 60 % 60, seconds % 60
     text = (f"{hours}小时" if hours else "") + (f"{minutes}分" if hours or minutes else "")
     return text + f"{rest}秒"
+
+
+def _book_links(out_dir: Path, episode: Episode) -> str:
+    """The download links of the episode's talking books (none when the config turns them off)."""
+    links = []
+    for file, kind in ((episode.epub_file, "EPUB 3"), (episode.daisy_file, "DAISY 2.02")):
+        if file:
+            size = (out_dir / file).stat().st_size / 1_000_000
+            url = _h(_relative(episode.page_file, file))
+            links.append(
+                f'<li><a href="{url}" download>下载有声读物（{kind}）</a>'
+                f"（{size:.1f} MB，文字与朗读逐句同步）</li>"
+            )
+    return "\n".join(links)
 
 
 def _chapter_list(audio: MasteredAudio, audio_url: str) -> str:
@@ -156,7 +192,3 @@ def _clock(ms: int) -> str:
     seconds = max(0, int(ms // 1000))
     hours, minutes, rest = seconds // 3600, seconds // 60 % 60, seconds % 60
     return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes:02d}:{rest:02d}"
-
-
-def _chinese_date(date: dt.date) -> str:
-    return f"{date.year}年{date.month}月{date.day}日"

@@ -1,8 +1,12 @@
-"""feedgen extensions: the Podcasting 2.0 `podcast:` namespace, and Apple's current spelling of
-`itunes:explicit` (feedgen's podcast extension only knows the retired yes/no/clean)."""
+"""feedgen extensions: the Podcasting 2.0 `podcast:` namespace, Podlove Simple Chapters
+(`psc:chapters`, read by gPodder's podcastparser and others that do not read podcast:chapters),
+and Apple's current spelling of `itunes:explicit` (feedgen's podcast extension only knows the
+retired yes/no/clean)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import lxml.etree  # noqa: F401  (feedgen.util uses lxml.etree without importing it)
@@ -13,12 +17,17 @@ from feedgen.util import xml_elem
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PSC_NS = "http://podlove.org/simple-chapters"
+PSC_VERSION = "1.2"
 
 __all__ = [
     "AppleExtension",
     "PodcastEntryExtension",  # feedgen's itunes: item tags, used as they are
     "PodcastNamespaceEntryExtension",
     "PodcastNamespaceExtension",
+    "PodloveChapter",
+    "PodloveEntryExtension",
+    "PodloveExtension",
 ]
 
 
@@ -106,4 +115,50 @@ class PodcastNamespaceEntryExtension(BaseEntryExtension):
             xml_elem(f"{{{PODCAST_NS}}}transcript", entry, **attrs)
         if self._chapters:
             xml_elem(f"{{{PODCAST_NS}}}chapters", entry, **self._chapters)
+        return entry
+
+
+@dataclass(frozen=True)
+class PodloveChapter:
+    """One Podlove Simple Chapter: where it starts (ms), its title and an optional link."""
+
+    start_ms: int
+    title: str
+    href: str | None = None
+
+
+def normal_play_time(ms: int) -> str:
+    """A time as Podlove Simple Chapters writes it (RFC 2326 normal play time): HH:MM:SS.mmm."""
+    seconds, millis = divmod(max(0, ms), 1000)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}"
+
+
+class PodloveExtension(BaseExtension):
+    """Declares the psc: namespace on the feed; the chapters are per item."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"psc": PSC_NS}
+
+
+class PodloveEntryExtension(BaseEntryExtension):
+    """psc:chapters (Podlove Simple Chapters 1.2) inline in an item."""
+
+    def __init__(self) -> None:
+        self._chapters: tuple[PodloveChapter, ...] = ()
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"psc": PSC_NS}
+
+    def chapters(self, chapters: Sequence[PodloveChapter]) -> None:
+        """Set the item's chapters (written in time order)."""
+        self._chapters = tuple(sorted(chapters, key=lambda c: c.start_ms))
+
+    def extend_rss(self, entry: Any) -> Any:
+        if self._chapters:
+            element = xml_elem(f"{{{PSC_NS}}}chapters", entry, version=PSC_VERSION)
+            for chapter in self._chapters:
+                attrs = {"start": normal_play_time(chapter.start_ms), "title": chapter.title}
+                if chapter.href:
+                    attrs["href"] = chapter.href
+                xml_elem(f"{{{PSC_NS}}}chapter", element, **attrs)
         return entry

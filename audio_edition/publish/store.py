@@ -16,6 +16,7 @@ from audio_edition.model import Episode
 
 EPISODES_DIR = "episodes"
 RECORD_NAME = "episode.json"
+OPTIONAL_FILES = ("epub_file", "daisy_file")  # the talking books, when the config has them
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,10 @@ def _check_record(episode: Episode, folder: str) -> None:
     if episode.edition_key != folder:
         raise ValueError(f"its edition_key {episode.edition_key!r} is not its folder's")
     prefix = f"{EPISODES_DIR}/{folder}/"
-    for name in ("audio_file", "transcript_file", "chapters_file", "page_file"):
+    for name in ("audio_file", "transcript_file", "chapters_file", "page_file", *OPTIONAL_FILES):
         value = getattr(episode, name)
+        if name in OPTIONAL_FILES and value is None:
+            continue
         if not isinstance(value, str) or not value.startswith(prefix) or ".." in value.split("/"):
             raise ValueError(f"its {name} {value!r} is not inside {prefix}")
 

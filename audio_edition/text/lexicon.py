@@ -22,7 +22,7 @@ from typing import Any
 import jieba
 
 from audio_edition.errors import ConfigError
-from audio_edition.profile import VOICES_DIR
+from audio_edition.profile import packaged_voices_file
 from audio_edition.text.syllables import parse
 from audio_edition.text.words import base_tokenizer, cut, tokenizer_with
 
@@ -178,8 +178,8 @@ def _glued(left: str, right: str) -> bool:
 
 
 def default_lexicon_path() -> Path:
-    """voices/lexicon.toml of the checkout the package runs from."""
-    return VOICES_DIR / "lexicon.toml"
+    """The editors' default lexicon: voices/lexicon.toml, installed with the package."""
+    return packaged_voices_file("lexicon.toml")
 
 
 def load_lexicon(path: Path | None = None) -> Lexicon:

@@ -1,5 +1,6 @@
 /* audio-edition episode page: chapter and transcript links seek the player, skip and speed
-   controls, and the spoken sentence followed in the transcript. Without this script the links
+   controls, the spoken sentence followed in the transcript, and the listening position
+   remembered per episode (offered back on the next visit). Without this script the links
    open the MP3 at their time (a media fragment) and the native player still works. */
 (function () {
   "use strict";
@@ -15,12 +16,21 @@
   var chapters = Array.prototype.slice.call(document.querySelectorAll("a.chapter[data-start]"));
   var current = { cue: null, chapter: null };
   var reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var resume = document.getElementById("resume");
+  var positionKey = "position." + audio.getAttribute("data-episode");
+  var RESUME_FROM_S = 5;    /* a position this early is not worth offering */
+  var FINISHED_WITHIN_S = 10; /* this close to the end counts as heard to the end */
+  var SAVE_EVERY_S = 5;     /* while playing, the position is saved this often */
+  var lastSaved = null;
 
   function remember(key, value) {
     try { window.localStorage.setItem("audio-edition." + key, value); } catch (e) { /* private mode */ }
   }
   function recall(key) {
     try { return window.localStorage.getItem("audio-edition." + key); } catch (e) { return null; }
+  }
+  function forget(key) {
+    try { window.localStorage.removeItem("audio-edition." + key); } catch (e) { /* private mode */ }
   }
   function clock(seconds) {
     var s = Math.max(0, Math.floor(seconds));
@@ -58,6 +68,31 @@
       current.cue.scrollIntoView({ block: "nearest", behavior: reduceMotion ? "auto" : "smooth" });
     }
   }
+  /* remember where the listener is; an early position (a stray press of play) keeps the one
+     saved before, and the end forgets it (nothing left to continue) */
+  function savePosition() {
+    var t = audio.currentTime;
+    var finished = audio.ended || (isFinite(audio.duration) && audio.duration - t < FINISHED_WITHIN_S);
+    if (finished) {
+      forget(positionKey);
+    } else if (t >= RESUME_FROM_S) {
+      remember(positionKey, t.toFixed(1));
+    }
+    lastSaved = t;
+  }
+  function offerResume() {
+    var saved = parseFloat(recall(positionKey));
+    if (!(saved >= RESUME_FROM_S)) { return; }
+    document.getElementById("resume-time").textContent = clock(saved);
+    resume.hidden = false;
+    document.getElementById("resume-button").addEventListener("click", function () {
+      seek(saved);
+      resume.hidden = true;
+      announce("从 " + clock(saved) + " 继续播放");
+      var playing = audio.play();
+      if (playing && playing.catch) { playing.catch(function () { /* the listener presses play */ }); }
+    });
+  }
   function seek(seconds) {
     var end = isFinite(audio.duration) ? audio.duration : Infinity;
     audio.currentTime = Math.min(Math.max(0, seconds), end);
@@ -92,8 +127,22 @@
       current.cue.scrollIntoView({ block: "nearest", behavior: reduceMotion ? "auto" : "smooth" });
     }
   });
-  audio.addEventListener("timeupdate", update);
-  audio.addEventListener("seeked", update);
+  audio.addEventListener("timeupdate", function () {
+    update();
+    if (!audio.paused && (lastSaved === null || Math.abs(audio.currentTime - lastSaved) >= SAVE_EVERY_S)) {
+      savePosition();
+    }
+  });
+  audio.addEventListener("seeked", function () {
+    update();
+    savePosition();
+  });
+  audio.addEventListener("pause", savePosition);
+  audio.addEventListener("ended", savePosition);
+  audio.addEventListener("play", function () { resume.hidden = true; });
+  window.addEventListener("pagehide", function () {
+    if (lastSaved !== null) { savePosition(); }  /* only a position this visit reached */
+  });
   audio.addEventListener("ratechange", function () {
     if (rate.value !== String(audio.playbackRate)) { rate.value = String(audio.playbackRate); }
   });
@@ -107,6 +156,7 @@
     audio.playbackRate = parseFloat(savedRate);
   }
   follow.checked = recall("follow") === "1";
+  offerResume();
   controls.hidden = false;
   if (audio.currentTime > 0) {
     update();

@@ -1,0 +1,60 @@
+"""Read a build's inputs and make the running order of each episode, writing nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from audio_edition.build.options import BuildOptions, Stopwatch
+from audio_edition.config import PublicationConfig, load_config
+from audio_edition.ingest import read_edition
+from audio_edition.model import Edition, EditionInfo, Script
+from audio_edition.profile import VoiceProfile, load_profile
+from audio_edition.script import build_script
+from audio_edition.text.clean import clean
+from audio_edition.text.lexicon import load_lexicon
+from audio_edition.titles import episode_title, page_names
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The running order of every episode a build makes, and what it needs to publish them."""
+
+    config: PublicationConfig
+    profile: VoiceProfile
+    parts: tuple[tuple[EditionInfo, Script], ...]  # one per episode
+
+
+def prepare(options: BuildOptions, watch: Stopwatch | None = None) -> Prepared:
+    """Read the inputs and make the running order of each episode; bad input fails here."""
+    watch = watch or Stopwatch()
+    config = load_config(options.config_path, base_url=options.base_url)
+    profile = load_profile(options.profile_path or config.profile)
+    with watch.stage("ingest"):
+        edition = read_edition(options.inputs)
+    with watch.stage("script"):
+        lexicon = load_lexicon(options.lexicon_path or config.lexicon)
+        if options.split == "articles":
+            parts = []
+            for number, article in enumerate(edition.articles, start=1):
+                headline = clean(article.headline, title=True)
+                info = edition_info(config, options.date, headline)
+                info = replace(info, pages=(f"a{number:02d}",))
+                single = Edition(title=edition.title, articles=(article,), pages=edition.pages)
+                parts.append((info, build_script(single, info, profile, options.engine, lexicon)))
+        else:
+            info = edition_info(config, options.date, options.title or page_names(edition.pages))
+            parts = [(info, build_script(edition, info, profile, options.engine, lexicon))]
+    return Prepared(config=config, profile=profile, parts=tuple(parts))
+
+
+def edition_info(config: PublicationConfig, date: dt.date, name: str) -> EditionInfo:
+    """An edition's identity and titles by the config's template; `name` is the edition's
+    name: the build's --title, the pages printed on it, or a headline when split by article."""
+
+    def title(standalone: bool) -> str:
+        return episode_title(
+            config.episode_title, config.publication, date, name, standalone=standalone
+        )
+
+    return EditionInfo(config.publication, date, title(False), full_title=title(True))
