@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from conftest import FIXTURE_SECONDS, sample_talking_book
 from lxml import etree
 
+from audio_edition.build import BuildOptions, prepare
 from audio_edition.cli import cli
 from audio_edition.ingest import read_edition
 from audio_edition.model import (
@@ -348,9 +349,8 @@ def read_clip(path: Path) -> np.ndarray:
 
 def cached_clips(source: Path, out: Path) -> dict[str, Path]:
     """Each sentence's clip in the clip cache, by its text (the script made again)."""
-    edition = read_edition([source])
-    info = EditionInfo(publication="本报", date=dt.date(2026, 11, 29), title="视点")
-    script = build_script(edition, info, load_profile(), "offline", load_lexicon())
+    options = BuildOptions(inputs=(source,), date=dt.date(2026, 11, 29))
+    ((_, script),) = prepare(options).parts  # the build's own running order
     engine, cache = OfflineEngine(), ClipCache(out / ".cache" / "clips")
     return {
         s.text: cache.path(ClipCache.key(engine.identity(s.voice), s.spoken))
@@ -526,7 +526,7 @@ def test_the_daisy_book_reads_back_with_the_epubs_text_and_times(built):
     assert book["meta"]["ncc:narrator"] == ["baker"]
     outline = [(i.tag.split("}")[1], i.get("class"), "".join(i.itertext())) for i in book["items"]]
     assert outline == [
-        ("h1", "title", "本报 视点 2026-11-29"),
+        ("h1", "title", "2026年11月29日 星期日"),  # the default episode_title, with its year
         ("span", "page-normal", "1"),
         ("h1", None, "小小扫帚苗 致富大产业"),
         ("h2", None, "党建引领"),
