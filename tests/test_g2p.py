@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from audio_edition.cli import cli
 from audio_edition.errors import ConfigError
-from audio_edition.text.g2p import Reader, read_lines
+from audio_edition.text.g2p import Reader, choices, read_lines
 from audio_edition.text.lexicon import Lexicon, load_lexicon
 from audio_edition.text.syllables import parse, readings
 
@@ -164,7 +164,7 @@ def test_a_pinyin_entry_becomes_an_edge_respelling_that_reads_back():
         respelling = lexicon.respellings[term]
         assert len(respelling) == 2 and respelling != term
         for char, syllable in zip(respelling, syllables, strict=True):
-            assert readings(char) == (syllable,)  # characters with that reading only
+            assert choices(char) == (syllable,)  # characters with that reading only
         assert reader.syllables(respelling) == syllables
 
 
@@ -238,12 +238,14 @@ def test_pinyin_review_lists_least_sure_first_with_lexicon_lines(sample_page):
     sure = [float(line.split()[0]) for line in listed]
     assert listed and sure == sorted(sure)
     assert any(line.startswith("== a01 ") for line in lines)
-    data = json.loads(CliRunner().invoke(cli, ["pinyin", str(sample_page), "--json"]).output)
-    choice = data["choices"][0]
-    term, _, value = choice["fix"].partition(" = ")
-    # the fix reads the character the other way and is a valid lexicon line
-    fixed = Lexicon({json.loads(term): json.loads(value)})
-    assert choice["others"][0] in fixed.pinyin[json.loads(term)]
+    # the page's segments, each polyphone with its reading in brackets: 扫[sao4]帚
+    assert any("扫[sao4]帚" in line for line in lines)
+    first = listed[0].split("fix: ")[1]
+    term, _, value = first.partition(" = ")
+    fixed = Lexicon({json.loads(term): json.loads(value)})  # a valid lexicon line
+    char, chosen, other = listed[0].split()[1], listed[0].split()[2], listed[0].split()[4]
+    assert chosen not in fixed.pinyin[json.loads(term)]
+    assert other.rstrip(")").split("/")[0] in fixed.pinyin[json.loads(term)], char
 
 
 def test_pinyin_needs_pages_or_lines():
@@ -306,3 +308,19 @@ def test_the_review_and_the_script_say_the_same_syllables(sample_page):
     for segment, read in zip(script.segments, result.segments, strict=True):
         assert segment.pinyin == tuple(r.syllable for r in read.readings if r is not None)
         assert len(segment.pinyin) == sum(1 for c in segment.spoken if "\u4e00" <= c <= "\u9fa5")
+
+
+def test_pinyin_json_gives_the_choices_and_every_segments_syllables(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# 行长调研\n\n他为群众办实事，还要重新调查。\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["pinyin", str(page), "--json", "--date", "2026-11-29"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    sure = [c["sure"] for c in data["choices"]]
+    assert sure == sorted(sure)
+    body = next(s for s in data["segments"] if s["spoken"].startswith("他为"))
+    assert len(body["pinyin"]) == len(body["spoken"])
+    assert body["pinyin"][:2] == ["ta1", "wei4"] and body["pinyin"][7] is None  # ，
+    assert {"index": 1, "char": "为", "pinyin": "wei4", "source": "rule"} in body["polyphones"]
+    choice = next(c for c in data["choices"] if c["char"] == "为")
+    assert choice["fix"] == '"为群众" = "wei2 qun2 zhong4"'

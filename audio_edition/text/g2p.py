@@ -281,6 +281,11 @@ def _tag(word: str) -> str:
     return _word_tags().get(word, "") if word else ""
 
 
+def _verbal(word: str) -> bool:
+    """A verb, or a verb-object phrase jieba files as a noun (办实事, 献爱心, 做贡献)."""
+    return _tag(word)[:1] == "v" or (len(word) >= 3 and _tag(word[0])[:1] == "v")
+
+
 def _wei(plan: _Plan, index: int) -> str:
     """为 wéi (as, to be: 以…为…, 成为, 分为…) or wèi (for, in order to: 为群众服务)."""
     words = plan.words
@@ -296,8 +301,7 @@ def _wei(plan: _Plan, index: int) -> str:
     after = words[index + 1 : clause_end]
     if len(after) <= 1:
         return "wei2"  # 为支撑、 为主导、: 为 with only a noun or a bare verb after it
-    tags = _word_tags()
-    if "而" in after or any(tags.get(w, "")[:1] == "v" for w in after):
+    if "而" in after or any(_verbal(w) for w in after):
         return "wei4"  # 为 + someone + a verb: for them, in order to
     return "wei2"  # 为 + a noun phrase and no verb: is, becomes
 
