@@ -323,3 +323,75 @@ def script(inputs, engine, date, as_json, **extra):
         print_json(running_order.to_dict())
         return
     click.echo("\n".join(outline(running_order)))
+
+
+def with_page_options(command: F) -> F:
+    """The edition options of `build` but the engine (and the pages optional)."""
+    for option in reversed(edition_options[2:]):
+        command = option(command)
+    return click.argument("inputs", nargs=-1, metavar="INPUT...", type=INPUT)(command)
+
+
+@cli.command()
+@with_page_options
+@click.option(
+    "--lines",
+    "lines_file",
+    type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
+    help="Read FILE (- for stdin) as one sentence per line instead of pages.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (JSON Lines with --lines).")
+@reports_errors
+def pinyin(inputs, lines_file, date, as_json, lexicon_path, **extra):
+    """Show the syllables the offline voice says for INPUT... (or each line of --lines FILE):
+    the polyphone choices least sure first, each with the lexicon line that would change it,
+    then every sentence with its polyphones' readings.
+
+    \b
+    Example:
+      audio-edition pinyin samples/000_aa4cbc5942cc5dc6.txt
+      audio-edition pinyin --lines sentences.txt --json > readings.jsonl
+    """
+    from audio_edition.config import load_config
+    from audio_edition.errors import ConfigError
+    from audio_edition.text.lexicon import load_lexicon
+
+    # the lexicon the build would use: --lexicon, else the config's, else the built-in one
+    lexicon = load_lexicon(lexicon_path or load_config(extra["config_path"]).lexicon)
+    if lines_file is not None:
+        if inputs:
+            raise ConfigError("give either INPUT pages or --lines FILE, not both")
+        _print_line_readings(lines_file, lexicon, as_json)
+        return
+    if not inputs:
+        raise ConfigError("give the pages to review (INPUT...) or --lines FILE")
+    from audio_edition.build import prepare
+    from audio_edition.review import outline, review
+
+    options = _build_options(inputs, "offline", date, lexicon_path=lexicon_path, **extra)
+    parts = prepare(options).parts
+    results = [review(running_order, lexicon) for _, running_order in parts]
+    if as_json:
+        print_json([r.to_dict() for r in results] if len(results) > 1 else results[0].to_dict())
+        return
+    for result in results:
+        click.echo("\n".join(outline(result)))
+
+
+LINES_BATCH = 2000  # lines read per batch by `pinyin --lines`: output streams, memory stays flat
+
+
+def _print_line_readings(lines_file, lexicon, as_json: bool) -> None:
+    from itertools import islice
+
+    from audio_edition.text.g2p import Reader, read_lines
+
+    reader = Reader(lexicon)
+    stream = (line.rstrip("\r\n") for line in lines_file)
+    while batch := list(islice(stream, LINES_BATCH)):
+        for line, said in zip(batch, read_lines(batch, reader), strict=True):
+            if as_json:
+                click.echo(json.dumps({"text": line, "pinyin": said}, ensure_ascii=False))
+            else:
+                click.echo(" ".join(s or "-" for s in said))

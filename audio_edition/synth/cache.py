@@ -1,4 +1,4 @@
-"""A content-addressed clip cache: one verified mono 16-bit WAV per (engine identity, spoken text).
+"""A content-addressed clip cache: one verified mono 16-bit WAV per (engine identity, utterance).
 
 Entries are written to a temporary file and renamed into place, and verified before use, so a
 build killed at any moment never leaves a truncated clip that a later build would stitch.

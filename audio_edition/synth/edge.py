@@ -38,7 +38,7 @@ from edge_tts import constants
 from edge_tts.exceptions import EdgeTTSException
 
 from audio_edition.errors import ConfigError, SynthesisError, VoiceError
-from audio_edition.model import Voice
+from audio_edition.model import UTTERANCE_SEPARATOR, Voice
 from audio_edition.synth import SAMPLE_RATE, TransientSynthesisError
 from audio_edition.synth.cache import write_wav
 from audio_edition.synth.checks import spoken_units
@@ -147,6 +147,7 @@ class EdgeEngine:
                 )
 
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
+        text = text.partition(UTTERANCE_SEPARATOR)[0]  # as a fallback: the service reads text
         try:
             communicate = edge_tts.Communicate(
                 text,

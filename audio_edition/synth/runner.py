@@ -84,7 +84,7 @@ class _Reachability:
 
 def plan_keys(segments: Sequence[Segment], engine: Engine) -> list[str]:
     """The cache key of every segment, in order."""
-    return [ClipCache.key(engine.identity(s.voice), s.spoken) for s in segments]
+    return [ClipCache.key(engine.identity(s.voice), s.utterance) for s in segments]
 
 
 def synthesize_all(
@@ -164,7 +164,7 @@ async def _synthesize_all(
                             if task is not asyncio.current_task():
                                 task.cancel()
                     raise
-                fallback_key = ClipCache.key(fallback.identity(segment.voice), segment.spoken)
+                fallback_key = ClipCache.key(fallback.identity(segment.voice), segment.utterance)
                 clip = cache.get(fallback_key)
                 if clip is None:
                     clip, ok = await _with_retries(
@@ -237,7 +237,7 @@ async def _with_retries(
         dest = cache.temp_path(key)
         try:
             await asyncio.wait_for(
-                engine.synthesize(segment.spoken, segment.voice, dest), policy.timeout_s
+                engine.synthesize(segment.utterance, segment.voice, dest), policy.timeout_s
             )
         except (TransientSynthesisError, TimeoutError) as e:
             dest.unlink(missing_ok=True)
