@@ -482,9 +482,10 @@ class ToneEngine:
         self.closed = True
 
 
-def speech_pace(text: str) -> float:
-    """Seconds a clip of `text` lasts at a newsreader's 5 characters a second."""
-    return max(0.4, len(text) / 5)
+def speech_pace(utterance: str) -> float:
+    """Seconds a clip lasts at a newsreader's 5 characters a second (of its spoken text: an
+    offline utterance carries its syllables after a tab)."""
+    return max(0.4, len(utterance.split("\t")[0]) / 5)
 
 
 BUILD_DATE = "2026-11-29"
