@@ -98,19 +98,14 @@ def _build_options(
     )
 
 
-edition_options = [
-    click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=INPUT),
-    click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="offline",
-        show_default=True,
-        help="Speech engine: offline (no network) or edge (Microsoft neural voices).",
-    ),
-    click.option(
-        "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
-    ),
-    click.option("--title", help="The edition's name [default: the first page's title]."),
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="offline",
+    show_default=True,
+    help="Speech engine: offline (no network) or edge (Microsoft neural voices).",
+)
+settings_options = [
     click.option("--config", "config_path", type=FILE, help="Publication config TOML."),
     click.option(
         "--profile",
@@ -125,6 +120,32 @@ edition_options = [
         help="Pronunciation lexicon TOML [default: the config's lexicon, else the built-in one].",
     ),
 ]
+edition_options = [
+    click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=INPUT),
+    engine_option,
+    click.option(
+        "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
+    ),
+    click.option("--title", help="The edition's name [default: the first page's title]."),
+    *settings_options,
+]
+publish_options = [  # how a build or a backfill synthesises and publishes
+    click.option("--base-url", help="Absolute URL where the output directory is served."),
+    click.option("--concurrency", type=click.IntRange(1, 32), help="Clips synthesised at once."),
+    click.option(
+        "--fallback",
+        type=click.Choice(ENGINES),
+        help="Engine that reads a sentence the main engine still fails on after retries.",
+    ),
+    click.option(
+        "--cluster",
+        metavar="ADDRESS",
+        envvar="AUDIO_EDITION_CLUSTER",
+        show_envvar=True,
+        help="Dask scheduler (tcp://HOST:8786) whose workers synthesise the offline voice's "
+        "clips (docs/scaling.md).",
+    ),
+]
 out_option = click.option(
     "-o",
     "--out",
@@ -136,22 +157,22 @@ out_option = click.option(
 )
 
 
-def with_edition_options(command: F) -> F:
-    for option in reversed(edition_options):
-        command = option(command)
-    return command
+def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+with_edition_options = with_options(edition_options)
 
 
 @cli.command()
 @with_edition_options
 @out_option
-@click.option("--base-url", help="Absolute URL where the output directory is served.")
-@click.option("--concurrency", type=click.IntRange(1, 32), help="Clips synthesised at once.")
-@click.option(
-    "--fallback",
-    type=click.Choice(ENGINES),
-    help="Engine that reads a sentence the main engine still fails on after retries.",
-)
+@with_options(publish_options)
 @click.option("--note", help="Editor's note for the episode description, e.g. a correction.")
 @click.option(
     "--split",
@@ -175,6 +196,11 @@ def build(inputs, engine, date, as_json, **extra):
     if as_json:
         print_json(summary.to_dict())
         return
+    print_summary(summary)
+
+
+def print_summary(summary: Any) -> None:
+    """The episodes a build made, its clips, and the clips to check."""
     for episode in summary.episodes:
         minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
         click.echo(f"{episode.title}: {episode.audio_file} ({minutes}:{seconds:02d})")
