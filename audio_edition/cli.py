@@ -215,6 +215,41 @@ def print_summary(summary: Any) -> None:
 
 
 @cli.command()
+@click.argument("archive", type=click.Path(path_type=Path))
+@out_option
+@engine_option
+@with_options(settings_options)
+@with_options(publish_options)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@reports_errors
+def backfill(archive, as_json, **options):
+    """Publish an archive: every folder of ARCHIVE named by its date (2024-03-15/) holds that
+    day's pages, read in file-name order, and becomes that day's edition.
+
+    All days' clips are synthesised at once (with --cluster, on a Dask cluster's workers), each
+    day is published as soon as its clips are in, and the feed is written once at the end. A day
+    whose pages cannot be read is reported and skipped. Running it again resumes: days already
+    published from the same inputs are left as they are.
+
+    \b
+    Example:
+      audio-edition backfill archive/ -o output/ --cluster tcp://10.0.0.5:8786
+    """
+    from audio_edition.build.backfill import BackfillOptions
+    from audio_edition.build.backfill import backfill as run_backfill
+
+    summary = run_backfill(BackfillOptions(archive=archive, **options))
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    for name, reason in summary.skipped:
+        click.echo(f"skipped {name}: {reason}")
+    if summary.unchanged:
+        click.echo(f"{len(summary.unchanged)} editions already published, unchanged")
+    print_summary(summary.build)
+
+
+@cli.command()
 @with_edition_options
 @out_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")

@@ -4,9 +4,10 @@ transcript and chapters first, then the record that commits them, then the page.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from audio_edition.build.options import Stopwatch
 from audio_edition.build.outdir import commit_audio
@@ -29,8 +30,10 @@ def publish_episode(
     clips: Sequence[Clip],
     note: str | None,
     watch: Stopwatch,
+    extra: Mapping[str, Any] | None = None,
 ) -> Episode:
-    """Master `script` from `clips` into OUT/episodes/<key>/ and commit its record."""
+    """Master `script` from `clips` into OUT/episodes/<key>/ and commit its record (`extra`:
+    more to keep in it)."""
     config = prepared.config
     key, guid = edition_identity(config, info)
     previous = load_episode(out_dir, key)
@@ -72,7 +75,7 @@ def publish_episode(
             articles=tuple(c.title for c in script.chapters if c.sting == "article"),
             note=note,
             built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            extra={"sentences": sentences_by_chapter(script)},
+            extra={"sentences": sentences_by_chapter(script), **(extra or {})},
         )
         save_episode(out_dir, episode)
         write_episode_page(out_dir, config, episode, audio)
