@@ -152,6 +152,7 @@ def test_a_worker_killed_during_a_build_costs_only_its_tasks(
     assert killed == [victim], "the victim was killed while running one of the build's tasks"
     assert victim not in client.run(os.getpid), "the killed worker left the cluster"
     assert remote["synthesized"] == local["synthesized"]
+    assert remote["retried"] == 0, "Dask ran the lost tasks again; the build never saw them fail"
     assert episode_files(tmp_path / "out", remote) == episode_files(local_out, local)
 
 
@@ -183,6 +184,14 @@ def test_without_distributed_a_cluster_build_says_how_to_install_it(monkeypatch)
     monkeypatch.delitem(sys.modules, "audio_edition.synth.cluster")
     with pytest.raises(ConfigError, match=r"pip install 'audio-edition\[cluster\]'"):
         create_engine("offline", "tcp://127.0.0.1:8786")
+
+
+def test_the_edge_engine_runs_here_whatever_the_cluster():
+    from audio_edition.synth.edge import EdgeEngine
+
+    start = time.monotonic()
+    engine = create_engine("edge", "tcp://127.0.0.1:1")  # nothing listens there
+    assert isinstance(engine, EdgeEngine) and time.monotonic() - start < 1
 
 
 def test_a_task_failing_on_one_text_is_reported_with_that_text_like_a_local_one(cluster, tmp_path):

@@ -194,6 +194,9 @@ def backfill(options: BackfillOptions) -> BackfillSummary:
                 )
         except SynthesisError as e:
             failure = e
+        except BaseException:  # interrupted: publish nothing more
+            publisher.abandon()
+            raise
         finally:
             publisher.finish()
             bar.close()
@@ -284,6 +287,7 @@ class _Publisher:
         self._clips: dict[str, Clip] = {}
         self._ready: queue.SimpleQueue[_Edition | None] = queue.SimpleQueue()
         self._making = threading.Event()
+        self._abandoned = threading.Event()
         self.published: list[Episode] = []
         self.failures: list[tuple[dt.date, Exception]] = []
         self._thread = threading.Thread(target=self._run, name="publish-editions", daemon=True)
@@ -300,8 +304,12 @@ class _Publisher:
             if not waiting:
                 self._ready.put(self._editions[index])
 
+    def abandon(self) -> None:
+        """Publish no edition after the one being published now (call finish() next)."""
+        self._abandoned.set()
+
     def finish(self) -> None:
-        """Publish what is ready, then stop the thread."""
+        """Publish what is ready (unless abandoned), then stop the thread."""
         self._making.set()
         self._ready.put(None)
         self._thread.join()
@@ -323,7 +331,7 @@ class _Publisher:
         # and a fork must not find this thread in the middle of mastering: start once a clip
         # has been made (the workers exist by then) or the synthesis is over.
         self._making.wait()
-        while (edition := self._ready.get()) is not None:
+        while (edition := self._ready.get()) is not None and not self._abandoned.is_set():
             try:
                 episode = publish_episode(
                     self._out_dir,
