@@ -177,8 +177,9 @@ def backfill(options: BackfillOptions) -> BackfillSummary:
     ):
         remove_stale_temp_files(out_dir)
         editions = [_edition(date, p, engines[0]) for date, p in prepared]
-        unchanged = tuple(e.date for e in editions if _published(out_dir, e))
-        todo = [e for e in editions if e.date not in unchanged]
+        published = [_published(out_dir, e) for e in editions]
+        unchanged = tuple(e.date for e, done in zip(editions, published, strict=True) if done)
+        todo = [e for e, done in zip(editions, published, strict=True) if not done]
         bar = Progress(enabled=options.progress, editions=len(todo))
         publisher = _Publisher(out_dir, todo, watch, bar)
         failure = None
@@ -215,7 +216,7 @@ def backfill(options: BackfillOptions) -> BackfillSummary:
         suspect=report.suspect,
         timings=watch.timings,
     )
-    return BackfillSummary(build=summary, unchanged=unchanged, skipped=tuple(skipped))
+    return BackfillSummary(build=summary, unchanged=unchanged, skipped=tuple(sorted(skipped)))
 
 
 def _edition(date: dt.date, prepared: Prepared, engine: Engine) -> _Edition:
