@@ -22,9 +22,10 @@ the scheduler's.
 
 The projection: a year of editions of `--pages-per-edition` sample pages (3 make the issue's
 400 hours of audio); the workers' CPU per clip and the bytes sent per clip from the one-worker
-run give the worker processes needed; the client's preparation and mastering come from building
-the sample page from the two-worker run's clips. The check: the two-worker run's seconds of
-audio made per second predict the synthesis time of the ten-edition backfill.
+run, derated by the two-worker run's efficiency (speed-up / 2), give the worker processes
+needed; the client's preparation and mastering come from building the sample page from the
+two-worker run's clips. The check: the two-worker run's seconds of audio made per second
+predict the synthesis time of the ten-edition backfill.
 """
 
 from __future__ import annotations
@@ -240,9 +241,10 @@ def backfill_check(cluster_address: str, editions: int, audio_per_s: float, work
     }
 
 
-def project(one: dict, sample: dict, pages: int, night_h: float) -> dict:
+def project(one: dict, sample: dict, efficiency: float, pages: int, night_h: float) -> dict:
     """Worker processes a year of editions of `pages` sample pages needs to be synthesised in
-    one night, and the client's share of that night."""
+    one night (each worker giving `efficiency` of its CPU to clips, as two did here), and the
+    client's share of that night."""
     clips = YEAR * pages * one["clips"]
     night_s = night_h * 3600
     prepare_s = YEAR * pages * sample["prepare_s"]  # serial, before any synthesis
@@ -256,7 +258,8 @@ def project(one: dict, sample: dict, pages: int, night_h: float) -> dict:
         "audio_hours": round(YEAR * pages * one["audio_s"] / 3600),
         "night_hours": night_h,
         "worker_cpu_hours": round(worker_s / 3600, 1),
-        "workers_needed": math.ceil(worker_s / left_s) if left_s > 0 else None,
+        "efficiency": round(efficiency, 2),
+        "workers_needed": math.ceil(worker_s / (left_s * efficiency)) if left_s > 0 else None,
         "transfer_gb": round(sent / 1e9, 1),
         "transfer_hours_at_1gbps": round(sent / LINK_BYTES_PER_S / 3600, 2),
         "client_prepare_hours": round(prepare_s / 3600, 2),
@@ -295,8 +298,9 @@ def main() -> None:
     results["overhead"] = round(one["seconds"] / local["seconds"] - 1, 3)
     results["speedup_1_to_2"] = round(one["seconds"] / two["seconds"], 2)
     if "sample_build" in results:
+        efficiency = min(1.0, results["speedup_1_to_2"] / 2)
         results["projection"] = project(
-            one, results["sample_build"], args.pages_per_edition, args.night_hours
+            one, results["sample_build"], efficiency, args.pages_per_edition, args.night_hours
         )
     if args.json:
         print(json.dumps(results, indent=2))
@@ -348,8 +352,9 @@ def report(results: dict) -> None:
     )
     print(
         f"projection: {p['editions']} editions, {p['clips']} clips, {p['audio_hours']} h of "
-        f"audio in a {p['night_hours']} h night: {p['worker_cpu_hours']} worker-CPU hours -> "
-        f"{p['workers_needed']} worker processes (one per core); {p['transfer_gb']} GB to the "
+        f"audio in a {p['night_hours']} h night: {p['worker_cpu_hours']} worker-CPU hours at "
+        f"{p['efficiency']:.0%} efficiency -> {p['workers_needed']} worker processes (one per "
+        f"core); {p['transfer_gb']} GB to the "
         f"client ({p['transfer_hours_at_1gbps']} h at 1 Gb/s); client: prepare "
         f"{p['client_prepare_hours']} h, master {p['client_master_hours']} h "
         f"({'fits' if p['client_fits'] else 'DOES NOT FIT'})"
