@@ -99,19 +99,14 @@ def _build_options(
     )
 
 
-edition_options = [
-    click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=INPUT),
-    click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="offline",
-        show_default=True,
-        help="Speech engine: offline (no network) or edge (Microsoft neural voices).",
-    ),
-    click.option(
-        "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
-    ),
-    click.option("--title", help="The edition's name [default: the first page's title]."),
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="offline",
+    show_default=True,
+    help="Speech engine: offline (no network) or edge (Microsoft neural voices).",
+)
+settings_options = [
     click.option("--config", "config_path", type=FILE, help="Publication config TOML."),
     click.option(
         "--profile",
@@ -126,6 +121,32 @@ edition_options = [
         help="Pronunciation lexicon TOML [default: the config's lexicon, else the built-in one].",
     ),
 ]
+edition_options = [
+    click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=INPUT),
+    engine_option,
+    click.option(
+        "--date", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date [default: today]."
+    ),
+    click.option("--title", help="The edition's name [default: the first page's title]."),
+    *settings_options,
+]
+publish_options = [  # how a build or a backfill synthesises and publishes
+    click.option("--base-url", help="Absolute URL where the output directory is served."),
+    click.option("--concurrency", type=click.IntRange(1, 32), help="Clips synthesised at once."),
+    click.option(
+        "--fallback",
+        type=click.Choice(ENGINES),
+        help="Engine that reads a sentence the main engine still fails on after retries.",
+    ),
+    click.option(
+        "--cluster",
+        metavar="ADDRESS",
+        envvar="AUDIO_EDITION_CLUSTER",
+        show_envvar=True,
+        help="Dask scheduler (tcp://HOST:8786) whose workers synthesise the offline voice's "
+        "clips (docs/scaling.md).",
+    ),
+]
 out_option = click.option(
     "-o",
     "--out",
@@ -137,22 +158,22 @@ out_option = click.option(
 )
 
 
-def with_edition_options(command: F) -> F:
-    for option in reversed(edition_options):
-        command = option(command)
-    return command
+def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+with_edition_options = with_options(edition_options)
 
 
 @cli.command()
 @with_edition_options
 @out_option
-@click.option("--base-url", help="Absolute URL where the output directory is served.")
-@click.option("--concurrency", type=click.IntRange(1, 32), help="Clips synthesised at once.")
-@click.option(
-    "--fallback",
-    type=click.Choice(ENGINES),
-    help="Engine that reads a sentence the main engine still fails on after retries.",
-)
+@with_options(publish_options)
 @click.option("--note", help="Editor's note for the episode description, e.g. a correction.")
 @click.option(
     "--split",
@@ -176,6 +197,11 @@ def build(inputs, engine, date, as_json, **extra):
     if as_json:  # the summary lists the page parser's warnings
         print_json(summary.to_dict())
         return
+    print_summary(summary)
+
+
+def print_summary(summary: Any) -> None:
+    """The episodes a build made, its clips, and the clips to check."""
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
     for episode in summary.episodes:
@@ -189,6 +215,41 @@ def build(inputs, engine, date, as_json, **extra):
         click.echo(f"read by the fallback voice: {text}")
     for text in summary.suspect:
         click.echo(f"check this clip, its length looks wrong: {text}")
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(path_type=Path))
+@out_option
+@engine_option
+@with_options(settings_options)
+@with_options(publish_options)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@reports_errors
+def backfill(archive, as_json, **options):
+    """Publish an archive: every folder of ARCHIVE named by its date (2024-03-15/) holds that
+    day's pages, read in file-name order, and becomes that day's edition.
+
+    All days' clips are synthesised at once (with --cluster, on a Dask cluster's workers), each
+    day is published as soon as its clips are in, and the feed is written once at the end. A day
+    whose pages cannot be read is reported and skipped. Running it again resumes: days already
+    published from the same inputs are left as they are.
+
+    \b
+    Example:
+      audio-edition backfill archive/ -o output/ --cluster tcp://10.0.0.5:8786
+    """
+    from audio_edition.build.backfill import BackfillOptions
+    from audio_edition.build.backfill import backfill as run_backfill
+
+    summary = run_backfill(BackfillOptions(archive=archive, **options))
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    for name, reason in summary.skipped:
+        click.echo(f"skipped {name}: {reason}")
+    if summary.unchanged:
+        click.echo(f"{len(summary.unchanged)} editions already published, unchanged")
+    print_summary(summary.build)
 
 
 @cli.command()

@@ -522,7 +522,9 @@ def tone_build(page: Path, out: Path, *extra: str, engine: ToneEngine | None = N
     args = ["build", str(page), "-o", str(out), "--date", BUILD_DATE, "--json"]
     if "--base-url" not in extra:
         args += ["--base-url", BUILD_BASE_URL]
-    with mock.patch("audio_edition.build.pipeline.create_engine", lambda name: engine):
+    with mock.patch(
+        "audio_edition.build.pipeline.create_engine", lambda name, cluster=None: engine
+    ):
         result = CliRunner().invoke(cli, [*args, *extra])
     return result.exit_code, result.output
 

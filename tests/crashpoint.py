@@ -59,7 +59,9 @@ def main() -> None:
     from audio_edition.cli import cli
 
     engine = ToneEngine(seconds=speech_pace)
-    with mock.patch("audio_edition.build.pipeline.create_engine", lambda name: engine):
+    with mock.patch(
+        "audio_edition.build.pipeline.create_engine", lambda name, cluster=None: engine
+    ):
         cli(build_args, prog_name="audio-edition")
 
 

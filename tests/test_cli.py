@@ -11,7 +11,9 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_commands_the_readme_names_exist():
-    assert {"build", "plan", "parse", "script", "voices", "init", "serve"} <= set(COMMANDS)
+    assert {"build", "backfill", "plan", "parse", "script", "voices", "init", "serve"} <= set(
+        COMMANDS
+    )
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -6,6 +6,8 @@
 - `episode.py`: masters one episode and writes its files.
 - `outdir.py`: the output directory: its layout, its lock, versioned names and the commit order
   that keeps a killed build from ever breaking the published feed.
+- `backfill.py`: one edition per dated folder of an archive, every day's clips synthesised at
+  once, each day published as soon as its clips are in.
 """
 
 from audio_edition.build.options import BuildOptions, BuildSummary, Plan, PlannedEpisode

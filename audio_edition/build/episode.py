@@ -5,9 +5,10 @@ then the page."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from audio_edition.build.options import Stopwatch
 from audio_edition.build.outdir import PARTS_CACHE_DIR, commit_audio
@@ -35,8 +36,10 @@ def publish_episode(
     clips: Sequence[Clip],
     note: str | None,
     watch: Stopwatch,
+    extra: Mapping[str, Any] | None = None,
 ) -> Episode:
-    """Master `script` from `clips` into OUT/episodes/<key>/ and commit its record."""
+    """Master `script` from `clips` into OUT/episodes/<key>/ and commit its record (`extra`:
+    more to keep in it)."""
     config = prepared.config
     key, guid = edition_identity(config, info)
     previous = load_episode(out_dir, key)
@@ -89,7 +92,7 @@ def publish_episode(
             photos=script.photos,
             note=note,
             built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            extra={"sentences": sentences_by_chapter(script)},
+            extra={"sentences": sentences_by_chapter(script), **(extra or {})},
             **{name: f"{relative}/{path.name}" for name, path in books.items()},
         )
         save_episode(out_dir, episode)

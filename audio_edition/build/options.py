@@ -31,6 +31,7 @@ class BuildOptions:
     note: str | None = None
     split: str = "edition"
     progress: bool | None = None
+    cluster: str | None = None  # a Dask scheduler's address: the offline voice runs on its workers
 
     def __post_init__(self) -> None:
         if not self.inputs:

@@ -8,7 +8,7 @@ OUT/episodes/<key>/...-<v>.*           its transcript, chapters and talking book
 OUT/episodes/<key>/episode.json        the commit point of an episode
 OUT/feed.xml, OUT/index.html           rebuilt from every episode.json
 ```
-Files of a superseded version are removed only once the new feed is in place.
+Files of a superseded version are removed only once the new feed is in place (`commit_feed`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from audio_edition.config import PublicationConfig
 from audio_edition.errors import PublishError
 from audio_edition.model import Episode
-from audio_edition.publish.store import RECORD_NAME, episode_dir
+from audio_edition.publish.feed import write_feed
+from audio_edition.publish.page import write_index_page
+from audio_edition.publish.store import RECORD_NAME, episode_dir, load_episodes
 
 CACHE_DIR = Path(".cache") / "clips"
 PARTS_CACHE_DIR = Path(".cache") / "parts"  # mastered parts of episodes (master/cache.py)
@@ -77,3 +80,14 @@ def remove_superseded(out_dir: Path, episode: Episode) -> None:
     for path in folder.iterdir():
         if path.is_file() and path not in current:
             path.unlink(missing_ok=True)
+
+
+def commit_feed(out_dir: Path, config: PublicationConfig, published: Sequence[Episode]) -> Path:
+    """Rewrite the feed and the index from every episode record, then delete the files that the
+    records of the episodes just `published` no longer name; returns the feed's path."""
+    everything = load_episodes(out_dir)
+    feed = write_feed(out_dir, config, everything)
+    write_index_page(out_dir, config, everything)
+    for episode in published:
+        remove_superseded(out_dir, episode)
+    return feed

@@ -1,28 +1,33 @@
 """The orchestrator: `build` runs every stage and commits the output; `plan` is its dry run.
 
-A build (1) reads and checks all input before writing anything, (2) takes the output lock and
-removes temporary files of killed builds, (3) synthesises every clip into the cache, (4) masters
-and commits each episode (episode.py), (5) rewrites the feed and index from every episode record,
-and only then (6) deletes the files of superseded versions.
+A build (1) reads and checks all input and connects its engines (to a cluster too) before
+writing anything, (2) takes the output lock and removes temporary files of killed builds,
+(3) synthesises every clip into the cache, (4) masters and commits each episode (episode.py),
+(5) rewrites the feed and index from every episode record, and only then (6) deletes the files
+of superseded versions (outdir.commit_feed). `backfill.py` runs the same steps over many days.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from audio_edition.build.episode import publish_episode, sentences_by_chapter
 from audio_edition.build.options import BuildOptions, BuildSummary, Plan, PlannedEpisode, Stopwatch
-from audio_edition.build.outdir import CACHE_DIR, output_lock, remove_superseded
+from audio_edition.build.outdir import CACHE_DIR, commit_feed, output_lock
 from audio_edition.build.prepare import prepare
 from audio_edition.config import edition_identity
 from audio_edition.fsutil import remove_stale_temp_files
-from audio_edition.publish.feed import write_feed
-from audio_edition.publish.page import write_index_page
-from audio_edition.publish.store import load_episode, load_episodes
-from audio_edition.synth import create_engine
+from audio_edition.model import Segment
+from audio_edition.publish.store import load_episode
+from audio_edition.synth import Engine, create_engine
 from audio_edition.synth.cache import ClipCache
 from audio_edition.synth.checks import plausible_duration
-from audio_edition.synth.runner import plan_keys, synthesize_all
+from audio_edition.synth.progress import Progress
+from audio_edition.synth.runner import ClipReady, SynthReport, plan_keys, synthesize_all
+
+Engines = tuple[Engine, Engine | None]  # the main engine and the fallback
 
 
 def build(options: BuildOptions) -> BuildSummary:
@@ -30,21 +35,14 @@ def build(options: BuildOptions) -> BuildSummary:
     watch = Stopwatch()
     out_dir = options.out_dir
     prepared = prepare(options, watch)  # reads only: bad input fails before anything is written
-    with output_lock(out_dir):
+    segments = [s for _, script in prepared.parts for s in script.segments]
+    with (
+        open_engines(options.engine, options.fallback, options.cluster) as engines,
+        output_lock(out_dir),
+    ):
         remove_stale_temp_files(out_dir)
-        segments = [s for _, script in prepared.parts for s in script.segments]
-        engine = create_engine(options.engine)
-        fallback = create_engine(options.fallback) if options.fallback else None
         with watch.stage("synth"):
-            report = synthesize_all(
-                segments,
-                engine,
-                ClipCache(out_dir / CACHE_DIR),
-                concurrency=options.concurrency,
-                fallback=fallback,
-                plausible=plausible_duration,
-                progress=options.progress,
-            )
+            report = synthesize(segments, engines, out_dir, options.concurrency, options.progress)
         episodes = []
         first = 0
         for info, script in prepared.parts:
@@ -54,11 +52,7 @@ def build(options: BuildOptions) -> BuildSummary:
                 publish_episode(out_dir, prepared, info, script, clips, options.note, watch)
             )
         with watch.stage("publish"):
-            everything = load_episodes(out_dir)
-            feed = write_feed(out_dir, prepared.config, everything)
-            write_index_page(out_dir, prepared.config, everything)
-            for episode in episodes:
-                remove_superseded(out_dir, episode)
+            feed = commit_feed(out_dir, prepared.config, episodes)
     return BuildSummary(
         episodes=tuple(episodes),
         feed=feed,
@@ -69,6 +63,41 @@ def build(options: BuildOptions) -> BuildSummary:
         suspect=report.suspect,
         timings=watch.timings,
         warnings=prepared.warnings,
+    )
+
+
+@contextlib.contextmanager
+def open_engines(engine: str, fallback: str | None, cluster: str | None) -> Iterator[Engines]:
+    """The main and fallback engines, closed on the way out. A cluster is connected here, so
+    call this before writing anything: an unreachable scheduler fails in one line."""
+    with contextlib.ExitStack() as stack:
+        main = create_engine(engine, cluster)
+        stack.callback(main.close)
+        backup = create_engine(fallback, cluster) if fallback else None
+        if backup is not None:
+            stack.callback(backup.close)
+        yield main, backup
+
+
+def synthesize(
+    segments: Sequence[Segment],
+    engines: Engines,
+    out_dir: Path,
+    concurrency: int | None,
+    progress: bool | Progress | None,
+    on_clip: ClipReady | None = None,
+) -> SynthReport:
+    """Every segment's clip into OUT's cache, with the build's retries and duration check."""
+    engine, fallback = engines
+    return synthesize_all(
+        segments,
+        engine,
+        ClipCache(out_dir / CACHE_DIR),
+        concurrency=concurrency,
+        fallback=fallback,
+        plausible=plausible_duration,
+        progress=progress,
+        on_clip=on_clip,
     )
 
 

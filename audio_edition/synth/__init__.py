@@ -43,8 +43,19 @@ class Engine(Protocol):
         ...
 
 
-def create_engine(name: str) -> Engine:
-    """The engine called `name` ("offline" or "edge")."""
+def create_engine(name: str, cluster: str | None = None) -> Engine:
+    """The engine called `name` ("offline" or "edge"). With `cluster`, the address of a Dask
+    scheduler, the offline voice runs on that cluster's workers (connected here, so that an
+    unreachable scheduler fails now); the edge engine, network-bound, always runs here."""
+    if name == "offline" and cluster:
+        try:
+            from audio_edition.synth.cluster import ClusterEngine
+        except ModuleNotFoundError as e:
+            raise ConfigError(
+                f"a cluster build needs Dask's distributed ({e}): "
+                "pip install 'audio-edition[cluster]'"
+            ) from None
+        return ClusterEngine.connect(cluster)
     if name == "offline":
         from audio_edition.synth.offline import OfflineEngine
 

@@ -7,6 +7,7 @@ build killed at any moment never leaves a truncated clip that a later build woul
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import wave
 from pathlib import Path
@@ -20,15 +21,22 @@ CACHE_FORMAT = "wav-s16-mono-v1"  # bump to invalidate every entry when the clip
 WAV_HEADER_BYTES = 44  # the canonical RIFF header written by the `wave` module
 
 
-def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
-    """Write mono samples (float in [-1, 1] or int16) as a 16-bit PCM WAV file."""
+def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
+    """Mono samples (float in [-1, 1] or int16) as the bytes of a 16-bit PCM WAV file."""
     if samples.dtype != np.int16:
         samples = np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as out:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(sample_rate)
         out.writeframes(samples.tobytes())
+    return buffer.getvalue()
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write mono samples (float in [-1, 1] or int16) as a 16-bit PCM WAV file."""
+    Path(path).write_bytes(encode_wav(samples, sample_rate))
 
 
 def read_clip(path: Path) -> Clip | None:

