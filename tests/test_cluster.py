@@ -55,15 +55,19 @@ KILL_WAIT_S = 120  # s: longest the killer waits for the victim to run one of th
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes of one thread each, on loopback, without dashboards."""
-    with LocalCluster(
+    with two_workers() as local_cluster:
+        yield local_cluster
+
+
+def two_workers() -> LocalCluster:
+    return LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
         silence_logs=logging.ERROR,
-    ) as local_cluster:
-        yield local_cluster
+    )
 
 
 @pytest.fixture
@@ -267,10 +271,11 @@ def test_a_worker_with_another_voice_model_stops_the_build_before_it_starts(clus
     assert "pip install 'audio-edition[cluster]'" in message and "\n" not in message
 
 
-def test_workers_keep_the_voice_s_memory_from_one_clip_to_the_next(cluster, client, tmp_path):
+def test_workers_keep_the_voice_s_memory_from_one_clip_to_the_next(tmp_path):
     # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which hands the ~100 MB an
-    # utterance allocates back to the system after each one: about 25,000 page faults a clip.
-    # Once the voice is loaded a worker keeps it (cluster.py), and faults stay near zero.
+    # utterance allocates back to the system after each one: 14,000 to 80,000 page faults a
+    # clip. A worker set up by the build before its first task keeps it (cluster.py): a fresh
+    # cluster, as tasks that ran before the setup keep the memory arena they started with.
     def faults() -> int:
         import resource
 
@@ -279,12 +284,13 @@ def test_workers_keep_the_voice_s_memory_from_one_clip_to_the_next(cluster, clie
     voice = Voice(engine="offline", name="baker")
     texts = [f"第{n}句，巴林左旗是全国最大的扫帚苗交易市场，村民种植山葡萄。" for n in range(12)]
     segments = [Segment("body", t, t, 300, voice) for t in texts]
-    engine = ClusterEngine.connect(cluster.scheduler_address)
-    synthesize_all(segments[:4], engine, ClipCache(tmp_path))  # the heap grows to its size
-    before = client.run(faults)
-    engine = ClusterEngine.connect(cluster.scheduler_address)
-    synthesize_all(segments[4:], engine, ClipCache(tmp_path))
-    after = client.run(faults)
+    with two_workers() as fresh, Client(fresh.scheduler_address, set_as_default=False) as client:
+        engine = ClusterEngine.connect(fresh.scheduler_address)
+        synthesize_all(segments[:4], engine, ClipCache(tmp_path))  # the heap grows to its size
+        before = client.run(faults)
+        engine = ClusterEngine.connect(fresh.scheduler_address)
+        synthesize_all(segments[4:], engine, ClipCache(tmp_path))
+        after = client.run(faults)
     per_clip = sum(after[w] - before[w] for w in after) / len(segments[4:])
     # measured: 0 to 3,000 kept (the heap growing once more), 14,000 to 80,000 handed back
-    assert per_clip < 5_000, per_clip
+    assert per_clip < 5_000, {w: after[w] - before[w] for w in after}

@@ -8,6 +8,7 @@ stopped at a chosen point (tests/crashpoint.py), synchronised by a marker file i
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import importlib
 import json
@@ -264,9 +265,9 @@ FAIL_POINTS = [  # (when, the step as the build package looks it up, feed replac
     ("after", "audio_edition.build.episode.write_chapters_json", False),
     ("after", "audio_edition.build.episode.save_episode", False),  # the record names the new
     ("after", "audio_edition.build.episode.write_episode_page", False),
-    ("before", "audio_edition.build.pipeline.write_feed", False),
-    ("after", "audio_edition.build.pipeline.write_feed", True),
-    ("after", "audio_edition.build.pipeline.write_index_page", True),
+    ("before", "audio_edition.build.outdir.write_feed", False),
+    ("after", "audio_edition.build.outdir.write_feed", True),
+    ("after", "audio_edition.build.outdir.write_index_page", True),
 ]
 
 
@@ -289,11 +290,15 @@ def test_a_step_that_fails_leaves_a_good_feed(
         calls.append(name)
         if when == "after":
             original(*args, **kwargs)
-        raise OSError(28, "No space left on device (simulated)")
+        raise OSError(errno.ENOSPC, "No space left on device", "out/simulated.tmp")
 
     monkeypatch.setattr(step, failing)
-    code, _ = tone_build(write_build_page(tmp_path, extra=CORRECTION), out)
-    assert code == 1 and calls == [name]
+    code, output = tone_build(write_build_page(tmp_path, extra=CORRECTION), out)
+    assert (code, calls) == (1, [name])
+    assert output == (
+        "Error: could not write the output: No space left on device (out/simulated.tmp); "
+        "free space or fix permissions and build again (what was published stands)\n"
+    )
     monkeypatch.setattr(step, original)
     assert_survived(out, before, feed_replaced)
 
@@ -303,7 +308,7 @@ KILL_POINTS = [  # (what the build is doing, when, target, match, feed replaced?
     ("mastered", "before", "audio_edition.build.episode:commit_audio", "", False),
     ("recorded", "after", "audio_edition.build.episode:save_episode", "", False),
     ("writing-the-feed", "before", "os:replace", "feed.xml", False),
-    ("feed-replaced", "after", "audio_edition.build.pipeline:write_feed", "", True),
+    ("feed-replaced", "after", "audio_edition.build.outdir:write_feed", "", True),
     ("removing-superseded", "after", "pathlib:Path.unlink", ".mp3", True),
 ]
 

@@ -35,7 +35,8 @@ VERSION_CHARS = 10  # hex digits of the audio's sha256 in versioned file names
 
 @contextlib.contextmanager
 def output_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output directory for one build; a second build exits with a clear message."""
+    """Hold the output directory for one build; a second build exits with a clear message,
+    and a file that cannot be written ends the build with a one-line PublishError."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         handle = open(out_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole build
@@ -50,6 +51,12 @@ def output_lock(out_dir: Path) -> Iterator[None]:
             ) from None
         try:
             yield
+        except OSError as e:  # a full disk, a folder made read-only during the build
+            raise PublishError(
+                f"could not write the output: {e.strerror or e}"
+                + (f" ({e.filename})" if e.filename else "")
+                + "; free space or fix permissions and build again (what was published stands)"
+            ) from e
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
