@@ -24,7 +24,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -68,21 +68,9 @@ class BackfillOptions:
     progress: bool | None = None
 
     def day(self, date: dt.date, pages: tuple[Path, ...]) -> BuildOptions:
-        """The build of one day's edition."""
-        return BuildOptions(
-            inputs=pages,
-            out_dir=self.out_dir,
-            engine=self.engine,
-            date=date,
-            base_url=self.base_url,
-            config_path=self.config_path,
-            profile_path=self.profile_path,
-            lexicon_path=self.lexicon_path,
-            concurrency=self.concurrency,
-            fallback=self.fallback,
-            progress=self.progress,
-            cluster=self.cluster,
-        )
+        """The build of one day's edition: these settings, that day's pages and date."""
+        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "archive"}
+        return BuildOptions(inputs=pages, date=date, **settings)
 
 
 @dataclass(frozen=True)
@@ -206,16 +194,12 @@ def backfill(options: BackfillOptions) -> BackfillSummary:
         if failure is not None:
             raise failure
         publisher.raise_failure()
-    summary = BuildSummary(
-        episodes=tuple(sorted(publisher.published, key=lambda e: e.date)),
-        feed=feed,
-        synthesized=report.synthesized,
-        reused=report.reused,
-        retried=report.retried,
-        fallbacks=report.fallbacks,
-        suspect=report.suspect,
-        timings=watch.timings,
-        warnings=tuple(w for _, p in prepared for w in p.warnings),
+    summary = BuildSummary.of(
+        tuple(sorted(publisher.published, key=lambda e: e.date)),
+        feed,
+        report,
+        watch.timings,
+        tuple(w for _, p in prepared for w in p.warnings),
     )
     return BackfillSummary(build=summary, unchanged=unchanged, skipped=tuple(sorted(skipped)))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from audio_edition.model import SPLIT_MODES, Episode, ParseWarning
+from audio_edition.synth.runner import SynthReport
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,28 @@ class BuildSummary:
     suspect: tuple[str, ...]
     timings: dict[str, float]
     warnings: tuple[ParseWarning, ...] = ()  # what the page parser was unsure of
+
+    @classmethod
+    def of(
+        cls,
+        episodes: tuple[Episode, ...],
+        feed: Path,
+        report: SynthReport,
+        timings: dict[str, float],
+        warnings: tuple[ParseWarning, ...],
+    ) -> BuildSummary:
+        """The summary of a run that published `episodes` from the clips of `report`."""
+        return cls(
+            episodes=episodes,
+            feed=feed,
+            synthesized=report.synthesized,
+            reused=report.reused,
+            retried=report.retried,
+            fallbacks=report.fallbacks,
+            suspect=report.suspect,
+            timings=timings,
+            warnings=warnings,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -53,17 +53,7 @@ def build(options: BuildOptions) -> BuildSummary:
             )
         with watch.stage("publish"):
             feed = commit_feed(out_dir, prepared.config, episodes)
-    return BuildSummary(
-        episodes=tuple(episodes),
-        feed=feed,
-        synthesized=report.synthesized,
-        reused=report.reused,
-        retried=report.retried,
-        fallbacks=report.fallbacks,
-        suspect=report.suspect,
-        timings=watch.timings,
-        warnings=prepared.warnings,
-    )
+    return BuildSummary.of(tuple(episodes), feed, report, watch.timings, prepared.warnings)
 
 
 @contextlib.contextmanager
