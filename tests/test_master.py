@@ -17,13 +17,15 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
+from audio_edition.master import episode as episode_module
+from audio_edition.master import part as part_module
 from audio_edition.master.assemble import PART_S, SAMPLE_RATE, lay_out, read_part
 from audio_edition.master.cache import MasteredPart
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.encode import encode_frames
 from audio_edition.master.episode import _check_loudness
 from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
-from audio_edition.master.limiter import limited_pcm16, true_peak_db
+from audio_edition.master.limiter import Limiter, true_peak_db
 from audio_edition.master.loudness import _k_spectrum, integrated_loudness, measure_file
 from audio_edition.master.mp3 import crc16, crc16_combine, stream_from_frames
 from audio_edition.master.sting import chime
@@ -456,6 +458,22 @@ def test_a_correction_masters_only_its_chapter(tmp_path):
     assert new[-(len(old) - last) :] == old[last:]  # chapter 3's frames: the same bytes
 
 
+def test_a_part_off_target_is_encoded_again_on_target(tmp_path, monkeypatch):
+    """Every part's first encode aimed 1 dB too loud: each is corrected by a second one."""
+    monkeypatch.setattr(part_module, "ENCODER_LEVEL_DB", part_module.ENCODER_LEVEL_DB - 1.0)
+    monkeypatch.setattr(episode_module, "cpu_count", lambda: 1)  # mastered in this process
+    mastered = []
+    monkeypatch.setattr(
+        episode_module,
+        "master_part",
+        lambda job: mastered.append(part_module.master_part(job)) or mastered[-1],
+    )
+    script, clips = three_chapters(tmp_path)
+    audio = master_episode(script, clips, load_profile(), tmp_path / "e.mp3", TAGS)
+    assert [part.encodes for part in mastered] == [2, 2, 2]
+    assert_on_target(audio.path)
+
+
 def test_a_damaged_chapter_in_the_cache_is_made_again(tmp_path):
     script, clips = three_chapters(tmp_path)
     cache = tmp_path / "cache"
@@ -711,21 +729,50 @@ def test_numpy_loudness_agrees_with_ebur128_on_broadband_noise(tmp_path):
     )
 
 
-def test_limiter_holds_the_true_peak_ceiling(tmp_path):
+def speech_like_signal() -> np.ndarray:
+    """4 s of bursts of speech-like noise over a 3 kHz tone, peaking near full scale."""
     rng = np.random.default_rng(7)
     t = np.arange(SAMPLE_RATE * 4) / SAMPLE_RATE
     spectrum = np.fft.rfft(rng.standard_normal(len(t)))
     spectrum /= np.sqrt(1 + (np.fft.rfftfreq(len(t), 1 / SAMPLE_RATE) / 2000) ** 2)  # speech-like
     bursts = np.fft.irfft(spectrum, len(t)) * (np.sin(2 * np.pi * 3 * t) > 0.3)
-    signal = (0.4 * bursts + 0.3 * np.sin(2 * np.pi * 3_000 * t)).astype(np.float32)
+    return (0.4 * bursts + 0.3 * np.sin(2 * np.pi * 3_000 * t)).astype(np.float32)
+
+
+def pcm_of(chunks) -> np.ndarray:
+    return np.frombuffer(b"".join(bytes(c) for c in chunks), "<i2")
+
+
+def test_limiter_holds_the_true_peak_ceiling(tmp_path):
     pcm = tmp_path / "limited.wav"
-    data = b"".join(bytes(c) for c in limited_pcm16(signal, 6.0, -3.0, SAMPLE_RATE))
-    write_wav(pcm, np.frombuffer(data, "<i2"), SAMPLE_RATE)
+    limited = pcm_of(Limiter(speech_like_signal(), SAMPLE_RATE).pcm16(6.0, -3.0))
+    write_wav(pcm, limited, SAMPLE_RATE)
     # ebur128 interpolates at 192 kHz and prints 0.1 dB steps; the limiter's 4x reading of
     # speech-like spectra is within ~0.1 dB of it
     assert measure_file(pcm).true_peak_db <= -3.0 + 0.15
-    loud = np.frombuffer(data, "<i2")[: SAMPLE_RATE // 10]
+    loud = limited[: SAMPLE_RATE // 10]
     assert np.abs(loud).max() > 0.5 * 32768  # limited, not just turned down
+
+
+def test_limiter_output_does_not_depend_on_the_passes_before_it():
+    """Peaks found for one pass serve the next, or are found again when it needs more."""
+    signal = speech_like_signal()
+    fresh = pcm_of(Limiter(signal, SAMPLE_RATE).pcm16(6.0, -3.0))
+    for earlier_gain_db in (5.5, -10.0):  # 10 dB under the ceiling at -10 dB: no candidates
+        limiter = Limiter(signal, SAMPLE_RATE)
+        limiter.loss_db(earlier_gain_db, -3.0)
+        assert np.array_equal(pcm_of(limiter.pcm16(6.0, -3.0)), fresh)
+
+
+def test_limiter_loss_is_the_energy_limiting_takes():
+    signal = speech_like_signal()
+    limiter = Limiter(signal, SAMPLE_RATE)
+    limited = pcm_of(limiter.pcm16(6.0, -3.0)) / 32768.0
+    plain = signal * 10 ** (6.0 / 20)
+    expected = 10 * np.log10(np.sum(limited**2) / np.sum(plain.astype(np.float64) ** 2))
+    assert expected < -0.5  # it limits
+    assert abs(limiter.loss_db(6.0, -3.0) - expected) < 0.005
+    assert limiter.loss_db(-20.0, -3.0) == 0.0  # nothing to limit
 
 
 @pytest.mark.voice

@@ -26,7 +26,7 @@ from audio_edition.master.assemble import SAMPLE_RATE, Part
 from audio_edition.master.encode import ENCODER, MeasuredMp3
 from audio_edition.master.settings import MasterSettings
 
-PART_FORMAT = "part-mp3-v2"  # bump to invalidate every entry when mastering changes
+PART_FORMAT = "part-mp3-v4"  # bump to invalidate every entry when mastering changes
 
 
 @dataclass(frozen=True)

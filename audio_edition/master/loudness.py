@@ -29,9 +29,11 @@ BLOCK_SUB_BLOCKS = 4  # a gating block: 400 ms, overlapping the next by 75 %
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
 LOUDNESS_OFFSET = -0.691  # dB: BS.1770's constant between mean square and LUFS
-IMPULSE_TAPS = 2048  # K-weighting applied as its impulse response, which is below 1e-7 by then
-FFT_SIZE = 16384  # samples per FFT of the overlap-save convolution
-FRAMES_AT_ONCE = 16  # FFT frames per batch (~0.2 M samples): bounds the temporary arrays
+# K-weighting applied as its impulse response cut after IMPULSE_TAPS (67 ms at the 24 kHz of
+# mastering), where what is cut off sums to 2e-6 in magnitude: no gain moves by 0.0001 dB
+IMPULSE_TAPS = 1601
+FFT_SIZE = 16000  # samples per FFT (2^7 5^3): 6 sub-blocks at 24 kHz after the filter's history
+FRAMES_AT_ONCE = 8  # FFT frames per batch (~0.1 M samples): its arrays stay in a core's cache
 
 EBUR128_FILTER = "ebur128=peak=true"
 _SUMMARY = re.compile(r"Summary:.*?I:\s*(\S+) LUFS.*?Peak:\s*(\S+) dBFS", re.S)
@@ -109,8 +111,9 @@ def sub_block_energies(
         batch[history + blocks * size - len(source) : history + blocks * size] = source
         windows = sliding_window_view(batch, FFT_SIZE)[: frames * step : step]
         weighted = np.fft.irfft(np.fft.rfft(windows, axis=1) * spectrum, FFT_SIZE, axis=1)
-        squares = np.square(weighted[:, history : history + step], dtype=np.float64)
-        energies[done : done + blocks] = squares.reshape(-1, size).mean(axis=1)[:blocks]
+        kept = weighted[:, history : history + step].reshape(-1, size)
+        squares = np.einsum("ij,ij->i", kept, kept, dtype=np.float64)  # no float64 copy
+        energies[done : done + blocks] = squares[:blocks] / size
     return energies
 
 

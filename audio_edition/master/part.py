@@ -28,7 +28,7 @@ from audio_edition.errors import AudioError
 from audio_edition.master.assemble import SAMPLE_RATE, Part, read_part
 from audio_edition.master.cache import MasteredPart, PartCache, part_key
 from audio_edition.master.encode import ENCODER_LEVEL_DB, MeasuredMp3, encode_frames, measure_mp3
-from audio_edition.master.limiter import limited_pcm16, limiting_loss_db
+from audio_edition.master.limiter import Limiter
 from audio_edition.master.loudness import gated_loudness
 from audio_edition.master.mp3 import stream_from_frames, write_stream
 from audio_edition.master.settings import MasterSettings
@@ -78,10 +78,11 @@ def _master(job: PartJob, samples: np.ndarray) -> tuple[bytes, MeasuredMp3, int]
     loudness = gated_loudness(place_stings(samples, spans, stings, SAMPLE_RATE))
     gain_db = settings.target_lufs - loudness - ENCODER_LEVEL_DB
     ceiling_db = settings.true_peak_db - LIMITER_MARGIN_DB
-    gain_db -= limiting_loss_db(samples, gain_db, ceiling_db, SAMPLE_RATE)
+    limiter = Limiter(samples, SAMPLE_RATE)
+    gain_db -= limiter.loss_db(gain_db, ceiling_db)
     tolerance = settings.tolerance_lu * PART_TOLERANCE_SHARE
     for encodes in range(1, MAX_ENCODES + 1):
-        pcm = limited_pcm16(samples, gain_db, ceiling_db, SAMPLE_RATE)
+        pcm = limiter.pcm16(gain_db, ceiling_db)
         frames = encode_frames(pcm, SAMPLE_RATE, settings.bitrate_kbps)
         out = io.BytesIO()
         write_stream([stream_from_frames(frames, len(samples), "the MP3")], out)
