@@ -562,3 +562,17 @@ def feed_files(out: Path, base_url: str = BUILD_BASE_URL) -> dict[str, Path]:
             target = (page.parent / link.split("#")[0]).resolve()
             assert target.is_file(), f"{page} links to {link}, which does not exist"
     return files
+
+
+def ffmpeg_image(path: Path, width: int, height: int, *options: str) -> Path:
+    """A real JPEG or PNG of the given size, drawn by ffmpeg."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi"]
+        + ["-i", f"color=c=red:s={width}x{height}", "-frames:v", "1", *options, "-y", str(path)],
+        check=True,
+    )
+    return path

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ffmpeg_image
 
 from audio_edition.cli import cli
 from audio_edition.config import (
@@ -287,20 +288,6 @@ def png_header(width: int, height: int) -> bytes:
     return (
         signature + b"\x00\x00\x00\x0dIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big")
     )
-
-
-def ffmpeg_image(path: Path, width: int, height: int, *options: str) -> Path:
-    """A real JPEG or PNG of the given size, drawn by ffmpeg."""
-    import subprocess
-
-    import imageio_ffmpeg
-
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi"]
-        + ["-i", f"color=c=red:s={width}x{height}", "-frames:v", "1", *options, "-y", str(path)],
-        check=True,
-    )
-    return path
 
 
 def test_image_sizes_of_real_files(tmp_path):

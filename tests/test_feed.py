@@ -19,12 +19,13 @@ from conftest import (
     assert_served_file,
     build_fixture_edition,
     check_podcast_feed,
+    ffmpeg_image,
 )
 
 from audio_edition.config import PublicationConfig, podcast_guid
 from audio_edition.errors import PublishError
 from audio_edition.master.cover import default_cover
-from audio_edition.publish.feed import write_feed
+from audio_edition.publish.feed import format_duration, write_feed
 from audio_edition.publish.page import write_index_page
 from audio_edition.publish.podcast_ns import ITUNES_NS, PODCAST_NS
 from audio_edition.publish.store import load_episodes, save_episode
@@ -289,3 +290,30 @@ def test_the_description_counts_articles_and_photos_apart(tmp_path, config, fixt
 
     assert paragraphs(newer)[1] == "本期 3 篇文章、3 幅新闻图片"
     assert paragraphs(older)[1] == "本期 3 篇文章"  # no photos: not mentioned
+
+
+def test_itunes_duration_is_whole_seconds():
+    # Apple: the duration in seconds; worked by hand from the milliseconds
+    assert format_duration(1_395_600) == "1396"
+    assert format_duration(1_418_244) == "1418"
+    assert format_duration(0) == "0"
+
+
+def test_the_item_description_is_the_title_counts_articles_and_note(out, config):
+    newest = feed_of(out, config).find("channel/item")
+    assert newest.findtext("description") == (  # the fixture edition, escaped by hand
+        "<p>11月29日 星期日</p><p>本期 3 篇文章</p><p>本期文章：</p><ol>"
+        "<li>党建引领产业发展共同体</li>"
+        "<li>R&amp;D &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; ]]&gt; 标题</li>"
+        "<li>强化引领 凝聚脱贫攻坚新动能</li></ol>"
+        "<p>更正说明：第二篇标题有误 &lt;已更正&gt; &amp; 致歉</p>"
+    )
+
+
+def test_a_jpeg_cover_is_published_as_artwork_with_its_content_version(out, tmp_path):
+    cover = ffmpeg_image(tmp_path / "cover.jpeg", 1400, 1400)
+    config = PublicationConfig(artwork=cover, base_url="https://pod.example.org/chifeng")
+    href = feed_of(out, config).find("channel/itunes:image", NS).get("href")
+    version = hashlib.sha256(cover.read_bytes()).hexdigest()[:10]  # its content's, as the MP3's
+    assert href == f"https://pod.example.org/chifeng/artwork-{version}.jpg"
+    assert (out / f"artwork-{version}.jpg").read_bytes() == cover.read_bytes()
