@@ -19,6 +19,7 @@ def sample_page() -> Path:
 # --- publishing (issue 7): a realistic built edition, made without the rest of the pipeline ---
 
 FIXTURE_PUBLICATION = "赤峰日报"
+FIXTURE_ARTICLE_URL = "https://news.example.org/2026-11-29/a1.html"
 FIXTURE_CHAPTERS = (  # (title, [(role, sentence), ...]): 5 chapters over FIXTURE_SECONDS
     ("本期导读", [("intro", "这里是赤峰日报有声版。"), ("intro", "今天为您播报四篇文章。")]),
     (
@@ -131,7 +132,8 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
             segments.append(SegmentTiming(ci, si, t, t + step - 300, role, text))
             t += step
         end = total_ms if ci == len(FIXTURE_CHAPTERS) - 1 else t
-        chapters.append(ChapterTiming(f"c{ci}", title, start, end))
+        url = FIXTURE_ARTICLE_URL if ci == 1 else None  # one article links to its web page
+        chapters.append(ChapterTiming(f"c{ci}", title, start, end, url))
     audio = MasteredAudio(
         audio_path, audio_path.stat().st_size, total_ms, tuple(chapters), tuple(segments)
     )
@@ -145,7 +147,10 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
     (folder / "transcript.vtt").write_text("\n".join(vtt), encoding="utf-8")
     chapter_json = {
         "version": "1.2.0",
-        "chapters": [{"startTime": c.start_ms / 1000, "title": c.title} for c in chapters],
+        "chapters": [
+            {"startTime": c.start_ms / 1000, "title": c.title, **({"url": c.url} if c.url else {})}
+            for c in chapters
+        ],
     }
     (folder / "chapters.json").write_text(json.dumps(chapter_json, ensure_ascii=False), "utf-8")
     rel = f"episodes/{key}"
@@ -253,6 +258,7 @@ def check_podcast_feed(out: Path, config):
         transcript = item.find("podcast:transcript", FEED_NS)
         assert transcript.get("type") == "text/vtt"
         assert transcript.get("language") == config.language
+        assert transcript.get("rel") == "captions"  # the namespace's value for a WebVTT file
         vtt = assert_served_file(transcript.get("url"), out, config)
         assert vtt.read_text(encoding="utf-8").startswith("WEBVTT")
         chapters = item.find("podcast:chapters", FEED_NS)

@@ -240,11 +240,16 @@ def test_podlove_chapters_inline_agree_with_the_chapters_json(out, config):
         assert [c["start"] for c in episode["chapters"]] == [int(c["startTime"]) for c in expected]
         psc = item.find("psc:chapters", NS)
         assert psc.get("version") == "1.2"
-        written = [(c.get("start"), c.get("title")) for c in psc.findall("psc:chapter", NS)]
-        assert written == [(normal_play_time(c["startTime"]), c["title"]) for c in expected]
+        written = [
+            (c.get("start"), c.get("title"), c.get("href")) for c in psc.findall("psc:chapter", NS)
+        ]
+        assert written == [
+            (normal_play_time(c["startTime"]), c["title"], c.get("url")) for c in expected
+        ]
+        assert any(href for _, _, href in written)  # articles link to their web pages
     # the fixture's second chapter starts at 2 of its 13 sentences of 3076 ms: 6.152 s
     assert written[1][0] == "00:00:06.152"
-    assert NASTY in [title for _, title in written]  # escaped in the XML, intact when read
+    assert NASTY in [title for _, title, _ in written]  # escaped in the XML, intact when read
     assert b'title="R&amp;D &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; ]]&gt;' in (
         path.read_bytes()
     )
