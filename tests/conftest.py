@@ -218,11 +218,17 @@ def check_podcast_feed(out: Path, config):
     for tag in ("title", "link", "description", "language"):
         assert (channel.findtext(tag) or "").strip(), tag
     assert re.fullmatch(r"[a-z]{2,3}(-[a-z]{2})?", channel.findtext("language"))
-    assert channel.find("atom:link[@rel='self']", FEED_NS).get("href") == config.feed_url
+    self_link = channel.find("atom:link[@rel='self']", FEED_NS)
+    assert self_link.get("href") == config.feed_url
+    assert self_link.get("type") == "application/rss+xml"  # the RSS Advisory Board's form
 
     artwork = channel.find("itunes:image", FEED_NS).get("href")
     assert_served_file(artwork, out, config)
     assert artwork.endswith((".png", ".jpg"))
+    # RSS 2.0's own channel image, for readers that ignore the itunes: one
+    assert channel.findtext("image/url") == artwork
+    assert channel.findtext("image/title") == channel.findtext("title")
+    assert channel.findtext("image/link") == channel.findtext("link")
     category = channel.find("itunes:category", FEED_NS)
     assert category.get("text") in APPLE_CATEGORIES
     sub = category.find("itunes:category", FEED_NS)

@@ -322,3 +322,10 @@ def test_a_jpeg_cover_is_published_as_artwork_with_its_content_version(out, tmp_
     version = hashlib.sha256(cover.read_bytes()).hexdigest()[:10]  # its content's, as the MP3's
     assert href == f"https://pod.example.org/chifeng/artwork-{version}.jpg"
     assert (out / f"artwork-{version}.jpg").read_bytes() == cover.read_bytes()
+
+
+def test_the_feed_names_its_generator_and_version(out, config):
+    from audio_edition import __version__
+
+    generator = feed_of(out, config).findtext("channel/generator")
+    assert generator == f"audio-edition {__version__}"
