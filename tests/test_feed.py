@@ -329,3 +329,10 @@ def test_the_feed_names_its_generator_and_version(out, config):
 
     generator = feed_of(out, config).findtext("channel/generator")
     assert generator == f"audio-edition {__version__}"
+
+
+def test_the_category_and_its_subcategory_are_apple_s_nested_pair(out, tmp_path):
+    config = PublicationConfig(category="Education", subcategory="Language Learning")
+    category = feed_of(out, config).find("channel/itunes:category", NS)
+    assert category.get("text") == "Education"
+    assert [c.get("text") for c in category.findall("itunes:category", NS)] == ["Language Learning"]
