@@ -81,6 +81,9 @@ def test_feed_meets_apple_and_podcast_namespace_rules(out, config):
     assert len(items) == 2
     newest = email.utils.parsedate_to_datetime(items[0].findtext("pubDate"))
     assert newest.date() == DAY and (newest.hour, newest.minute) == (6, 0)
+    assert channel.findtext("pubDate") == items[0].findtext("pubDate")  # the newest edition's
+    locked = channel.find("podcast:locked", NS)
+    assert (locked.text, locked.get("owner")) == ("yes", "audio@chifeng.example.org")  # default
     for item in items:
         url = item.find("podcast:chapters", NS).get("url")
         chapters = json.loads(assert_served_file(url, out, config).read_text())["chapters"]
@@ -336,3 +339,9 @@ def test_the_category_and_its_subcategory_are_apple_s_nested_pair(out, tmp_path)
     category = feed_of(out, config).find("channel/itunes:category", NS)
     assert category.get("text") == "Education"
     assert [c.get("text") for c in category.findall("itunes:category", NS)] == ["Language Learning"]
+
+
+def test_an_unlocked_feed_says_no(out):
+    config = PublicationConfig(locked=False, owner_email="audio@chifeng.example.org")
+    locked = feed_of(out, config).find("channel/podcast:locked", NS)
+    assert (locked.text, locked.get("owner")) == ("no", "audio@chifeng.example.org")
