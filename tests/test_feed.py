@@ -25,7 +25,7 @@ from conftest import (
 from audio_edition.config import PublicationConfig, podcast_guid
 from audio_edition.errors import PublishError
 from audio_edition.master.cover import default_cover
-from audio_edition.publish.feed import format_duration, write_feed
+from audio_edition.publish.feed import format_duration, printable, write_feed
 from audio_edition.publish.page import write_index_page
 from audio_edition.publish.podcast_ns import ITUNES_NS, PODCAST_NS
 from audio_edition.publish.store import load_episodes, save_episode
@@ -186,8 +186,11 @@ def test_duplicate_guids_are_refused(out, config):
     from dataclasses import replace
 
     newer, older = load_episodes(out)
-    with pytest.raises(PublishError, match="share the guid"):
+    with pytest.raises(PublishError) as refused:
         write_feed(out, config, [newer, replace(older, guid=newer.guid)])
+    assert str(refused.value).startswith(  # names both folders, so the editor can pick one
+        f"editions {newer.edition_key} and {older.edition_key} share the guid {newer.guid!r}"
+    )
 
 
 def test_explicit_is_spelled_true_and_artwork_is_the_configured_one(out, tmp_path):
@@ -345,3 +348,9 @@ def test_an_unlocked_feed_says_no(out):
     config = PublicationConfig(locked=False, owner_email="audio@chifeng.example.org")
     locked = feed_of(out, config).find("channel/podcast:locked", NS)
     assert (locked.text, locked.get("owner")) == ("no", "audio@chifeng.example.org")
+
+
+def test_characters_xml_cannot_carry_are_dropped_and_the_feed_declares_utf8(out, config):
+    assert printable("标\x00题\x0b\x1f\ufffe。\n\t") == "标题。\n\t"  # XML 1.0's Char
+    feed = write_feed(out, config, load_episodes(out)).read_bytes()
+    assert feed.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<rss ")
