@@ -47,8 +47,8 @@ CREDIT_ROLES = re.compile(
     r"(?:本报|新华社|人民日报|央视|中新社)?(?:首席|特约|见习|实习)?"
     r"(?:记者|通讯员|实习生|撰稿人?|编辑|评论员|摄影记者|摄影)$"
 )
-Pages = tuple[tuple[int, str], ...]  # (segment index, printed page) as in Chapter.page_starts
 CREDIT_DONE = ("报道", "电", "讯", "摄", "供图", "供稿", "整理", "编译")
+Pages = tuple[tuple[int, str], ...]  # (segment index, printed page) as in Chapter.page_starts
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,7 @@ HARD_CASES = {
 
 
 def _json(edition) -> list[str]:
-    data = {"title": edition.title, "articles": [a.to_dict() for a in edition.articles]}
-    return json.dumps(data, ensure_ascii=False, indent=1).splitlines()
+    return json.dumps(edition.to_dict(), ensure_ascii=False, indent=1).splitlines()
 
 
 @pytest.fixture(scope="module")
