@@ -113,8 +113,9 @@ def build_fixture_edition(out_dir: Path, config, date, mp3: Path, *, pages=(), n
     from audio_edition.publish.store import save_episode
 
     # titled as a build titles it: by the config's template (default: the date, the pages)
-    info = replace(edition_info(config, date, "、".join(pages)), publication=FIXTURE_PUBLICATION)
-    info = replace(info, pages=pages)
+    info = replace(
+        edition_info(config, date, "、".join(pages)), publication=FIXTURE_PUBLICATION, pages=pages
+    )
     key, guid = edition_identity(config, info)
     folder = out_dir / "episodes" / key
     folder.mkdir(parents=True, exist_ok=True)
@@ -497,7 +498,9 @@ class ToneEngine:
 def speech_pace(utterance: str) -> float:
     """Seconds a clip lasts at a newsreader's 5 characters a second (of its spoken text: an
     offline utterance carries its syllables after a tab)."""
-    return max(0.4, len(utterance.split("\t")[0]) / 5)
+    from audio_edition.model import UTTERANCE_SEPARATOR
+
+    return max(0.4, len(utterance.partition(UTTERANCE_SEPARATOR)[0]) / 5)
 
 
 BUILD_DATE = "2026-11-29"

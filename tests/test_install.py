@@ -81,7 +81,8 @@ def clean_env() -> dict[str, str]:
 
 def test_the_wheel_holds_every_package_and_data_file(dist):
     (wheel,) = dist.glob("*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
     packages = {str(Path(n).parent).replace("/", ".") for n in names if "dist-info" not in n}
     assert source_packages() <= packages
     for data in (
@@ -94,7 +95,7 @@ def test_the_wheel_holds_every_package_and_data_file(dist):
     ):
         assert data in names
         source = ROOT / ("voices/" + Path(data).name if "/voices/" in data else data)
-        assert zipfile.ZipFile(wheel).read(data) == source.read_bytes()  # no stale copies
+        assert archive.read(data) == source.read_bytes()  # no stale copies
 
 
 def test_the_sdist_holds_the_voice_files(dist):
