@@ -7,7 +7,8 @@ The design card named pydub for stitching; we assemble with numpy (master/assemb
 headers read first, one buffer allocated, each clip copied once into place). This joins the
 same real clips of the sample page (offline voice; clips missing from the cache are synthesised
 first) with the same pauses and the same silent places for the stings:
-- ours: `assemble()`, as mastering calls it (float32 samples, what loudness and the limiter use);
+- ours: `lay_out()` then `read_part()` for each part, as mastering calls them (float32 samples,
+  what loudness and the limiter use), the parts joined once;
 - pydub +=: the idiom, `episode += AudioSegment.from_wav(clip)`, then the pause, per segment
   (every += copies the whole episode so far: quadratic); 16-bit samples;
 - pydub once: pydub reads each clip, the raw bytes are joined once at the end (its private
@@ -34,7 +35,7 @@ import numpy as np
 
 from audio_edition.build import BuildOptions, prepare
 from audio_edition.build.outdir import CACHE_DIR
-from audio_edition.master.assemble import PCM_SCALE, SAMPLE_RATE, assemble
+from audio_edition.master.assemble import PCM_SCALE, SAMPLE_RATE, lay_out, read_part
 from audio_edition.master.settings import MasterSettings
 from audio_edition.master.sting import stings_for
 from audio_edition.model import Clip, Script
@@ -67,7 +68,8 @@ def sample_episode(out: Path) -> tuple[Script, list[Clip], dict[str, int]]:
 
 
 def ours(script: Script, clips: Sequence[Clip], stings: dict[str, int]) -> np.ndarray:
-    return assemble(script, clips, stings, MasterSettings().sting_gap_ms).samples
+    parts = lay_out(script, clips, stings, MasterSettings().sting_gap_ms)
+    return np.concatenate([read_part(part)[0] for part in parts])
 
 
 def _silence(frames: int) -> AudioSegment:

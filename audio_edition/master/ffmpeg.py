@@ -10,15 +10,13 @@ import contextlib
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from audio_edition.errors import AudioError
 
 STDERR_TAIL_LINES = 3  # lines of ffmpeg's stderr quoted in an AudioError
-SINK_PIECE = 1 << 16  # bytes: at most this much of a stdout is handed to a sink at a time
 BASE_ARGS = ("-hide_banner", "-nostdin", "-nostats", "-y")
 
 
@@ -47,67 +45,33 @@ def run_ffmpeg(
 
     `what` completes the sentence "ffmpeg could not ..." in the error message.
     """
-    out, (stderr,) = run_ffmpeg_pipeline([args], what=what, stdin=stdin)
-    return out, stderr
-
-
-def run_ffmpeg_pipeline(
-    commands: Sequence[Sequence[str]],
-    *,
-    what: str,
-    stdin: Iterable[bytes | memoryview] | None = None,
-    cwd: Path | None = None,
-    sink: Callable[[bytes], None] | None = None,
-) -> tuple[bytes, list[str]]:
-    """Run ffmpeg commands concurrently, each one's stdout piped into the next one's stdin.
-
-    Returns the last command's stdout (or b"" when `sink` takes it piece by piece as it comes)
-    and every command's stderr. Any failure raises AudioError.
-    """
-    cmds = [[ffmpeg_exe(), *BASE_ARGS, *args] for args in commands]
-    with contextlib.ExitStack() as stack:
-        errs = [stack.enter_context(tempfile.TemporaryFile()) for _ in cmds]  # files never block
-        procs: list[subprocess.Popen[bytes]] = []
+    cmd = [ffmpeg_exe(), *BASE_ARGS, *args]
+    with tempfile.TemporaryFile() as err:  # a file never blocks ffmpeg
         try:
-            for cmd, err in zip(cmds, errs, strict=True):
-                if procs:
-                    source: Any = procs[-1].stdout
-                else:
-                    source = subprocess.PIPE if stdin is not None else subprocess.DEVNULL
-                procs.append(
-                    subprocess.Popen(cmd, stdin=source, stdout=subprocess.PIPE, stderr=err, cwd=cwd)
-                )
-                if len(procs) > 1:
-                    procs[-2].stdout.close()  # type: ignore[union-attr]  # the next one owns it
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
         except OSError as e:
-            for proc in procs:
-                proc.kill()
-            raise AudioError(f"ffmpeg could not {what}: cannot run {cmds[0][0]}: {e}") from e
+            raise AudioError(f"ffmpeg could not {what}: cannot run {cmd[0]}: {e}") from e
         feeder = None
         if stdin is not None:
-            feeder = threading.Thread(target=_feed, args=(procs[0].stdin, stdin), daemon=True)
+            feeder = threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True)
             feeder.start()
-        last = procs[-1].stdout
-        assert last is not None
-        with last:
-            if sink is None:
-                out = last.read()
-            else:
-                out = b""
-                while piece := last.read(SINK_PIECE):  # blocks for a whole piece
-                    sink(piece)
-        codes = [proc.wait() for proc in procs]
+        assert proc.stdout is not None
+        with proc.stdout:
+            out = proc.stdout.read()
+        code = proc.wait()
         if feeder is not None:
             feeder.join()
-        stderrs = []
-        for err in errs:
-            err.seek(0)
-            stderrs.append(err.read().decode("utf-8", errors="replace"))
-    for cmd, code, stderr in zip(cmds, codes, stderrs, strict=True):
-        if code != 0:
-            lines = stderr.strip().splitlines()[-STDERR_TAIL_LINES:]
-            tail = " | ".join(line.strip() for line in lines) or f"exit status {code}"
-            raise AudioError(f"ffmpeg could not {what}: {tail}") from (
-                subprocess.CalledProcessError(code, cmd, output=None, stderr=stderr)
-            )
-    return out, stderrs
+        err.seek(0)
+        stderr = err.read().decode("utf-8", errors="replace")
+    if code != 0:
+        lines = stderr.strip().splitlines()[-STDERR_TAIL_LINES:]
+        tail = " | ".join(line.strip() for line in lines) or f"exit status {code}"
+        raise AudioError(f"ffmpeg could not {what}: {tail}") from (
+            subprocess.CalledProcessError(code, cmd, output=None, stderr=stderr)
+        )
+    return out, stderr

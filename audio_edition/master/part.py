@@ -86,11 +86,12 @@ def _master(job: PartJob, samples: np.ndarray) -> tuple[bytes, MeasuredMp3, int]
         frames = encode_frames(pcm, SAMPLE_RATE, settings.bitrate_kbps)
         out = io.BytesIO()
         write_stream([stream_from_frames(frames, len(samples), "the MP3")], out)
-        measured = measure_mp3(out.getvalue(), len(samples), "the MP3")
+        data = out.getvalue()
+        measured = measure_mp3(data, len(samples), "the MP3")
         miss_lu = settings.target_lufs - measured.integrated_lufs
         over_db = measured.true_peak_db + PEAK_READING_DB - settings.true_peak_db
         if abs(miss_lu) <= tolerance and over_db <= 0:
-            return out.getvalue(), measured, encodes
+            return data, measured, encodes
         gain_db += miss_lu
         if over_db > 0:
             ceiling_db -= over_db + CORRECTION_MARGIN_DB
