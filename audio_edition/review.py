@@ -10,6 +10,7 @@ from typing import Any
 from audio_edition.model import Script
 from audio_edition.text.g2p import Reader, Reading
 from audio_edition.text.lexicon import Lexicon
+from audio_edition.text.normalize import READABLE
 from audio_edition.text.words import cut
 
 CHOSEN = ("model", "rule", "default")  # the sources of choices an editor should check
@@ -80,19 +81,21 @@ def review(script: Script, lexicon: Lexicon) -> Review:
     segments, choices = [], []
     for (chapter, number, segment), readings in zip(listed, found, strict=True):
         segments.append(SegmentReading(chapter.id, chapter.title, segment.spoken, tuple(readings)))
+        words: list[str] | None = None  # the segment's words, cut once for all its choices
         for k, r in enumerate(readings):
             if r is not None and r.source in CHOSEN and r.others:
-                fix = fix_line(segment.spoken, readings, k, lexicon)
+                words = words or cut(segment.spoken, lexicon.tokenizer)
+                fix = fix_line(segment.spoken, words, readings, k)
                 choices.append(Choice(chapter.id, number, k, r, fix))
     choices.sort(key=lambda c: c.reading.sure)
     return Review(tuple(segments), tuple(choices))
 
 
-def fix_line(spoken: str, readings: list[Reading | None], k: int, lexicon: Lexicon) -> str:
+def fix_line(spoken: str, words: list[str], readings: list[Reading | None], k: int) -> str:
     """A lexicon line for the words around position `k` that reads it as its first other
     reading: the character's word, with the next (or previous) word when it stands alone, so
-    that the entry changes this phrase and not every use of the character."""
-    words = cut(spoken, lexicon.tokenizer)
+    that the entry changes this phrase and not every use of the character. `words` is the cut
+    of `spoken` with the lexicon's tokenizer."""
     starts = [0]
     for word in words:
         starts.append(starts[-1] + len(word))
@@ -114,7 +117,7 @@ def fix_line(spoken: str, readings: list[Reading | None], k: int, lexicon: Lexic
 
 
 def _sayable(word: str) -> bool:
-    return all("\u4e00" <= c <= "\u9fa5" for c in word)
+    return all(READABLE.match(c) for c in word)
 
 
 def outline(result: Review, limit: int = 40) -> list[str]:

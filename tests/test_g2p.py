@@ -157,10 +157,14 @@ def test_malformed_pinyin_entries_are_one_line_errors_naming_the_line(tmp_path):
 
 
 def test_a_pinyin_entry_becomes_an_edge_respelling_that_reads_back():
-    lexicon = Lexicon({"行长": "hang2 zhang3", "重拾": "chong2 shi2"}).spelled()
+    # 不对 spelled with its own characters would read bu2 dui4 (不 before a fourth tone): the
+    # read-back must reject it and try the next characters
+    entries = {"行长": "hang2 zhang3", "重拾": "chong2 shi2", "不对": "bu4 dui4"}
+    lexicon = Lexicon(entries).spelled()
     assert not lexicon.pinyin
     reader = Reader(NONE)
-    for term, syllables in (("行长", ("hang2", "zhang3")), ("重拾", ("chong2", "shi2"))):
+    for term, value in entries.items():
+        syllables = tuple(value.split())
         respelling = lexicon.respellings[term]
         assert len(respelling) == 2 and respelling != term
         for char, syllable in zip(respelling, syllables, strict=True):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -113,7 +114,8 @@ def _word_tags() -> dict[str, str]:
     import jieba
 
     tags = {}
-    with open(jieba.get_dict_file().name, encoding="utf-8") as f:  # "word freq tag" lines
+    # "word freq tag" lines; get_dict_file opens the file (binary): read and closed here
+    with jieba.get_dict_file() as raw, io.TextIOWrapper(raw, encoding="utf-8") as f:
         for line in f:
             parts = line.split()
             if len(parts) == 3:
