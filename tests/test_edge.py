@@ -131,6 +131,16 @@ def test_prosody_reaches_the_service(stand_in, tmp_path):
     assert server.protocol_errors == []
 
 
+def test_an_offline_utterance_reaches_the_service_as_its_text_only(stand_in, tmp_path):
+    # as the fallback of the offline voice, edge is given utterances that carry syllables
+    server = stand_in()
+    said = Segment(
+        "body", "行长说。", "行长说。", 300, YUNYANG, pinyin=("hang2", "zhang3", "shuo1")
+    )
+    synthesize_all([said], EdgeEngine(), ClipCache(tmp_path), policy=FAST)
+    assert list(server.texts) == ["行长说。"]
+
+
 @pytest.mark.parametrize(
     "fault",
     [
