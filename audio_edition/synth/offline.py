@@ -29,7 +29,7 @@ from audio_edition.errors import SynthesisError, VoiceError
 from audio_edition.model import UTTERANCE_SEPARATOR, Voice
 from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import write_wav
-from audio_edition.workers import worker_pool
+from audio_edition.workers import cpu_count, worker_pool
 
 VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker corpus)
 # syllables-v1: the phonemes come from the syllables the g2p stage decided (Segment.pinyin),
@@ -224,7 +224,7 @@ class OfflineEngine:
     name = "offline"
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.workers = max(1, workers or cpu_count())
         self.default_concurrency = self.workers
         self._pool: ProcessPoolExecutor | None = None
 
