@@ -225,7 +225,9 @@ def backfill_check(cluster_address: str, editions: int, audio_per_s: float, work
     write_small_editions(archive, editions)
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    summary = backfill(BackfillOptions(archive, out, cluster=cluster_address, progress=False)).build
+    summary = backfill(
+        BackfillOptions(archive, out_dir=out, cluster=cluster_address, progress=False)
+    ).build
     seconds = time.perf_counter() - start
     timings = summary.timings
     audio_s = audio_seconds(out / CACHE_DIR)

@@ -155,6 +155,17 @@ def test_a_stopped_backfill_resumes_without_synthesising_again(copy):
     assert (out / lost["audio"]).read_bytes() == mp3
 
 
+def test_a_day_whose_record_stands_but_a_file_is_lost_is_published_again(copy):
+    archive, out, first = copy
+    lost = first["episodes"][0]
+    mp3 = (out / lost["audio"]).read_bytes()
+    (out / lost["audio"]).unlink()  # its episode.json still names it
+    again = backfill(archive, out)
+    assert [e["date"] for e in again["episodes"]] == [lost["date"]]
+    assert again["unchanged"] == ["2024-03-16", "2024-03-17"] and again["synthesized"] == 0
+    assert (out / lost["audio"]).read_bytes() == mp3
+
+
 class FailingEngine:
     """Writes a tone as long as the text takes to say; fails on every text with BROKEN."""
 

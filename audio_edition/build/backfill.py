@@ -32,7 +32,7 @@ from typing import Any
 import imageio_ffmpeg
 
 from audio_edition.build.episode import publish_episode
-from audio_edition.build.options import BuildOptions, BuildSummary, Stopwatch
+from audio_edition.build.options import BuildOptions, BuildSummary, PublishSettings, Stopwatch
 from audio_edition.build.outdir import commit_feed, output_lock
 from audio_edition.build.pipeline import open_engines, synthesize
 from audio_edition.build.prepare import Prepared, prepare
@@ -52,24 +52,14 @@ CODE_SUFFIXES = (".py", ".toml", ".html", ".css", ".js")  # the package files th
 
 
 @dataclass(frozen=True)
-class BackfillOptions:
+class BackfillOptions(PublishSettings):
     """What a backfill is asked to do: the build's settings, for every day of `archive`."""
 
     archive: Path
-    out_dir: Path = Path("output")
-    engine: str = "offline"
-    cluster: str | None = None  # a Dask scheduler's address: the offline voice runs on its workers
-    base_url: str | None = None
-    config_path: Path | None = None
-    profile_path: Path | None = None
-    lexicon_path: Path | None = None
-    concurrency: int | None = None
-    fallback: str | None = None
-    progress: bool | None = None
 
     def day(self, date: dt.date, pages: tuple[Path, ...]) -> BuildOptions:
         """The build of one day's edition: these settings, that day's pages and date."""
-        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "archive"}
+        settings = {f.name: getattr(self, f.name) for f in fields(PublishSettings)}
         return BuildOptions(inputs=pages, date=date, **settings)
 
 

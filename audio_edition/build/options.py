@@ -14,25 +14,31 @@ from audio_edition.model import SPLIT_MODES, Episode, ParseWarning
 from audio_edition.synth.runner import SynthReport
 
 
-@dataclass(frozen=True)
-class BuildOptions:
-    """Everything a build needs to know besides the files it reads."""
+@dataclass(frozen=True, kw_only=True)
+class PublishSettings:
+    """How a build, or a backfill of many days, synthesises and publishes."""
 
-    inputs: tuple[Path, ...]
     out_dir: Path = Path("output")
     engine: str = "offline"
-    date: dt.date = field(default_factory=dt.date.today)
-    title: str | None = None
     base_url: str | None = None
     config_path: Path | None = None
     profile_path: Path | None = None
     lexicon_path: Path | None = None
     concurrency: int | None = None
     fallback: str | None = None
-    note: str | None = None
-    split: str = "edition"
     progress: bool | None = None
     cluster: str | None = None  # a Dask scheduler's address: the offline voice runs on its workers
+
+
+@dataclass(frozen=True)
+class BuildOptions(PublishSettings):
+    """Everything a build needs to know besides the files it reads."""
+
+    inputs: tuple[Path, ...]
+    date: dt.date = field(default_factory=dt.date.today)
+    title: str | None = None
+    note: str | None = None
+    split: str = "edition"
 
     def __post_init__(self) -> None:
         if not self.inputs:
