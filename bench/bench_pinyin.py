@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "000_aa4cbc5942cc5dc6.txt"
 NEWS = ROOT / "tests" / "fixtures" / "news_polyphones.tsv"
+sys.path.insert(0, str(ROOT / "tests"))  # the check set's reader, shared with the tests
+from news_polyphones import news_check_set  # noqa: E402
+
 MARK = "\u2581"  # CPP marks its polyphone with U+2581 on both sides
 TARGETS = {"cpp": 0.970, "news": 0.95, "share": 0.05}
 G2P_TIMER = """
@@ -54,20 +56,8 @@ def cpp_split(folder: Path) -> tuple[list[str], list[int], list[str]]:
 
 
 def news_set() -> tuple[list[str], list[list[tuple[int, str]]]]:
-    texts, points = [], []
-    for line in NEWS.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        marked = line.split("\t", 1)[1]
-        text, found = "", []
-        for piece in re.split(r"(\[[a-z]+[1-5]\])", marked):
-            if piece.startswith("["):
-                found.append((len(text) - 1, piece[1:-1]))
-            else:
-                text += piece
-        texts.append(text)
-        points.append(found)
-    return texts, points
+    rows = news_check_set(NEWS)
+    return [text for text, _ in rows], [points for _, points in rows]
 
 
 def ours(texts: list[str]) -> tuple[list[list[str | None]], float]:

@@ -5,10 +5,10 @@ the reading review. Expected readings are the standard ones (现代汉语词典)
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from click.testing import CliRunner
+from news_polyphones import news_check_set
 
 from audio_edition.cli import cli
 from audio_edition.errors import ConfigError
@@ -255,27 +255,6 @@ def test_pinyin_review_lists_least_sure_first_with_lexicon_lines(sample_page):
 def test_pinyin_needs_pages_or_lines():
     result = CliRunner().invoke(cli, ["pinyin"])
     assert result.exit_code == 2 and "--lines" in result.output
-
-
-def news_check_set() -> list[tuple[str, list[tuple[int, str]]]]:
-    """tests/fixtures/news_polyphones.tsv as (sentence, [(index, reading), ...])."""
-    from pathlib import Path
-
-    path = Path(__file__).parent / "fixtures" / "news_polyphones.tsv"
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        source, marked = line.split("\t")
-        assert source in ("page", "written")
-        text, points = "", []
-        for piece in re.split(r"(\[[a-z]+[1-5]\])", marked):
-            if piece.startswith("["):
-                points.append((len(text) - 1, piece[1:-1]))
-            else:
-                text += piece
-        rows.append((text, points))
-    return rows
 
 
 def test_the_news_check_set_is_well_formed():
