@@ -11,6 +11,7 @@ import ctypes
 import os
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -24,8 +25,9 @@ def cpu_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of `workers` forked processes that die with this one.
+def worker_pool(workers: int, warm_up: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    """A pool of `workers` forked processes that die with this one; each runs `warm_up` (which
+    must not raise) as it starts. The workers start together, with the first task submitted.
 
     fork: workers need no re-import of the caller's main module (spawn would run an unguarded
     script again) and start in milliseconds.
@@ -33,9 +35,15 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         workers,
         mp_context=get_context("fork"),
-        initializer=die_with_parent,
-        initargs=(os.getpid(),),
+        initializer=_start_worker,
+        initargs=(os.getpid(), warm_up),
     )
+
+
+def _start_worker(parent_pid: int, warm_up: Callable[[], None] | None) -> None:
+    die_with_parent(parent_pid)
+    if warm_up is not None:
+        warm_up()
 
 
 def die_with_parent(parent_pid: int) -> None:

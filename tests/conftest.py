@@ -456,6 +456,7 @@ class ToneEngine:
         self.voices: set = set()  # the voices it was asked to speak with
         self.in_flight = self.max_in_flight = 0
         self.closed = False
+        self.warmed_up = False
 
     def identity(self, voice) -> str:
         return f"{self.name}/{voice.name}/{voice.rate}/{voice.pitch}"
@@ -465,6 +466,9 @@ class ToneEngine:
 
         if self.unreachable:
             raise UnreachableError("cannot reach the tone service")
+
+    def warm_up(self) -> None:
+        self.warmed_up = True
 
     async def synthesize(self, text: str, voice, dest: Path) -> None:
         import asyncio

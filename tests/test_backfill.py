@@ -178,6 +178,9 @@ class FailingEngine:
     def check_voices(self, voices: Iterable[Voice]) -> None:
         pass
 
+    def warm_up(self) -> None:
+        pass
+
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
         await asyncio.sleep(0)
         if BROKEN in text:

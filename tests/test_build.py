@@ -295,6 +295,16 @@ def test_the_guid_is_the_worked_example_and_survives_a_move(tmp_path):
     assert json.loads(output)["episodes"][0]["guid"] == moved
 
 
+def test_the_voice_warms_up_once_the_input_is_read(tmp_path):
+    engine = ToneEngine()
+    empty = tmp_path / "empty.md"
+    empty.write_text("\n", encoding="utf-8")
+    code, output = tone_build(empty, tmp_path / "out", engine=engine)
+    assert code == 2 and "is empty" in output and not engine.warmed_up, output
+    code, output = tone_build(write_build_page(tmp_path), tmp_path / "out", engine=engine)
+    assert code == 0 and engine.warmed_up, output
+
+
 def test_a_clip_that_stays_implausible_is_retried_then_reported_suspect(tmp_path, monkeypatch):
     """The first utterance's clip is always 0.05 s: it is retried, kept, and its spoken text
     named under "suspect"; every other utterance is made once."""

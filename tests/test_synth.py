@@ -124,6 +124,32 @@ def test_prosody_changes_the_sound_and_the_cache_key(tmp_path):
     assert quick.frames < normal.frames * 0.9
 
 
+def _voice_loaded() -> bool:
+    from audio_edition.synth.offline import _worker_voice
+
+    return _worker_voice.cache_info().currsize == 1
+
+
+def test_warming_up_loads_the_voice_in_every_worker(monkeypatch):
+    """The build warms the engine up while it makes the script: each worker has its voice
+    loaded before the first utterance arrives (on one core nothing starts early)."""
+    from audio_edition.synth import offline
+
+    engine = OfflineEngine(workers=2)
+    try:
+        engine.warm_up()
+        pool = engine._workers()
+        # every worker runs the initializer before its first task
+        assert all(f.result(timeout=60) for f in [pool.submit(_voice_loaded) for _ in range(4)])
+    finally:
+        engine.close()
+    monkeypatch.setattr(offline, "cpu_count", lambda: 1)
+    single = OfflineEngine(workers=1)
+    single.warm_up()
+    assert single._pool is None
+    single.close()
+
+
 def test_unknown_offline_voice_fails_before_synthesis(tmp_path):
     with pytest.raises(VoiceError, match="one voice, 'baker'"):
         synthesize_all(

@@ -1,10 +1,11 @@
 """The orchestrator: `build` runs every stage and commits the output; `plan` is its dry run.
 
-A build (1) reads and checks all input and connects its engines (to a cluster too) before
-writing anything, (2) takes the output lock and removes temporary files of killed builds,
-(3) synthesises every clip into the cache, (4) masters and commits each episode (episode.py),
-(5) rewrites the feed and index from every episode record, and only then (6) deletes the files
-of superseded versions (outdir.commit_feed). `backfill.py` runs the same steps over many days.
+A build (1) connects its engines (to a cluster too), reads and checks all input and makes the
+script while the voice loads, all before writing anything, (2) takes the output lock and removes
+temporary files of killed builds, (3) synthesises every clip into the cache, (4) masters and
+commits each episode (episode.py), (5) rewrites the feed and index from every episode record,
+and only then (6) deletes the files of superseded versions (outdir.commit_feed). `backfill.py`
+runs the same steps over many days.
 """
 
 from __future__ import annotations
@@ -34,25 +35,26 @@ def build(options: BuildOptions) -> BuildSummary:
     """Build the edition read from `options.inputs` into `options.out_dir` and update its feed."""
     watch = Stopwatch()
     out_dir = options.out_dir
-    prepared = prepare(options, watch)  # reads only: bad input fails before anything is written
-    segments = [s for _, script in prepared.parts for s in script.segments]
-    with (
-        open_engines(options.engine, options.fallback, options.cluster) as engines,
-        output_lock(out_dir),
-    ):
-        remove_stale_temp_files(out_dir)
-        with watch.stage("synth"):
-            report = synthesize(segments, engines, out_dir, options.concurrency, options.progress)
-        episodes = []
-        first = 0
-        for info, script in prepared.parts:
-            clips = report.clips[first : first + len(script.segments)]
-            first += len(script.segments)
-            episodes.append(
-                publish_episode(out_dir, prepared, info, script, clips, options.note, watch)
-            )
-        with watch.stage("publish"):
-            feed = commit_feed(out_dir, prepared.config, episodes)
+    with open_engines(options.engine, options.fallback, options.cluster) as engines:
+        # reads only, bad input fails before anything is written; the voice loads meanwhile
+        prepared = prepare(options, watch, inputs_read=engines[0].warm_up)
+        segments = [s for _, script in prepared.parts for s in script.segments]
+        with output_lock(out_dir):
+            remove_stale_temp_files(out_dir)
+            with watch.stage("synth"):
+                report = synthesize(
+                    segments, engines, out_dir, options.concurrency, options.progress
+                )
+            episodes = []
+            first = 0
+            for info, script in prepared.parts:
+                clips = report.clips[first : first + len(script.segments)]
+                first += len(script.segments)
+                episodes.append(
+                    publish_episode(out_dir, prepared, info, script, clips, options.note, watch)
+                )
+            with watch.stage("publish"):
+                feed = commit_feed(out_dir, prepared.config, episodes)
     return BuildSummary.of(tuple(episodes), feed, report, watch.timings, prepared.warnings)
 
 

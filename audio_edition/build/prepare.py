@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from audio_edition.build.options import BuildOptions, Stopwatch
@@ -26,8 +27,15 @@ class Prepared:
     warnings: tuple[ParseWarning, ...] = ()  # what the page parser was unsure of
 
 
-def prepare(options: BuildOptions, watch: Stopwatch | None = None) -> Prepared:
-    """Read the inputs and make the running order of each episode; bad input fails here."""
+def prepare(
+    options: BuildOptions,
+    watch: Stopwatch | None = None,
+    inputs_read: Callable[[], None] | None = None,
+) -> Prepared:
+    """Read the inputs and make the running order of each episode; bad input fails here.
+
+    `inputs_read` is called once every input has been read and checked, before the (slower)
+    script stage: the build starts loading its voice then."""
     watch = watch or Stopwatch()
     config = load_config(options.config_path, base_url=options.base_url)
     profile = load_profile(options.profile_path or config.profile)
@@ -35,6 +43,9 @@ def prepare(options: BuildOptions, watch: Stopwatch | None = None) -> Prepared:
         edition = read_edition(options.inputs)
     with watch.stage("script"):
         lexicon = load_lexicon(options.lexicon_path or config.lexicon)
+    if inputs_read is not None:
+        inputs_read()
+    with watch.stage("script"):
         if options.split == "articles":
             parts = []
             for number, article in enumerate(edition.articles, start=1):

@@ -30,6 +30,11 @@ class Engine(Protocol):
         """Raise VoiceError before any synthesis when a voice does not exist."""
         ...
 
+    def warm_up(self) -> None:
+        """Start loading what synthesis needs, without waiting: the build calls this once its
+        inputs are read, and makes the script meanwhile."""
+        ...
+
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
         """Write `text` (a Segment.utterance) spoken by `voice` to `dest` as a mono 16-bit WAV
         at SAMPLE_RATE.

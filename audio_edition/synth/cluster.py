@@ -184,6 +184,9 @@ class ClusterEngine:
     def check_voices(self, voices: Iterable[Voice]) -> None:
         check_voice_names(voices)  # the workers' voice was checked when it was loaded
 
+    def warm_up(self) -> None:
+        """Nothing to start: each worker loads the voice once, with its first clip."""
+
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
         client = self._client
         if client is None or client.status not in LIVE_CLIENT:

