@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from audio_edition.text.dictionaries import FOLDER_VARIABLE
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "samples" / "000_aa4cbc5942cc5dc6.txt"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The dictionaries store of the text stage is kept in a folder of this test session (and
+    of the builds it runs as commands), never in the user's cache: built once per session."""
+    folder = tempfile.mkdtemp(prefix="audio-edition-dictionaries-")
+    os.environ[FOLDER_VARIABLE] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(scope="session")

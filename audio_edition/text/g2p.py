@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import difflib
 import functools
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from audio_edition.text.clean import for_speech
+from audio_edition.text.dictionaries import PhraseEntry, dictionaries
 from audio_edition.text.lexicon import Lexicon
 from audio_edition.text.normalize import READABLE, UNREADABLE, normalize
 from audio_edition.text.polyphone import shared_model
-from audio_edition.text.syllables import from_marks, readings, tone
+from audio_edition.text.syllables import readings, tone
 from audio_edition.text.words import cut
 
 # How sure each kind of choice is, for the review's "least sure first" (the model's own
@@ -72,15 +72,6 @@ class Reading:
 
 
 @functools.cache
-def _phrase_dictionaries() -> tuple[dict[str, list[list[str]]], ...]:
-    """pypinyin's curated phrases (47k, first) and CC-CEDICT's (106k, for what it lacks)."""
-    from pypinyin.constants import PHRASES_DICT
-    from pypinyin_dict.phrase_pinyin_data import cc_cedict
-
-    return PHRASES_DICT, cc_cedict.phrases_dict
-
-
-@functools.cache
 def word_readings(word: str) -> tuple[tuple[str, ...], ...] | None:
     """Each character's possible readings in `word` from the phrase dictionaries, or None."""
     if word in NEWS_WORDS:
@@ -89,15 +80,9 @@ def word_readings(word: str) -> tuple[tuple[str, ...], ...] | None:
     return found[0] if found else None
 
 
-@functools.cache
-def _dictionary_entry(word: str) -> tuple[tuple[tuple[str, ...], ...], bool] | None:
+def _dictionary_entry(word: str) -> PhraseEntry | None:
     """(readings per character, whether from pypinyin's curated dictionary) or None."""
-    for rank, dictionary in enumerate(_phrase_dictionaries()):
-        marked = dictionary.get(word)
-        if marked and len(marked) == len(word):
-            said = tuple(tuple(dict.fromkeys(from_marks(r) for r in rs)) for rs in marked)
-            return said, rank == 0
-    return None
+    return dictionaries().phrases.get(word)
 
 
 def _trusted(word: str) -> bool:
@@ -105,22 +90,7 @@ def _trusted(word: str) -> bool:
     names (places, people, transliterations: 阆中 Làng, 勃艮第 gèn, 德累斯顿 léi) are its
     least reliable; there the model, trained on Wikipedia sentences, is asked too."""
     found = _dictionary_entry(word)
-    return found is not None and (found[1] or _word_tags().get(word, "n") not in NAME_TAGS)
-
-
-@functools.cache
-def _word_tags() -> dict[str, str]:
-    """jieba's part-of-speech tag of every word in its dictionary (v, n, vn, ...)."""
-    import jieba
-
-    tags = {}
-    # "word freq tag" lines; get_dict_file opens the file (binary): read and closed here
-    with jieba.get_dict_file() as raw, io.TextIOWrapper(raw, encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 3:
-                tags[parts[0]] = parts[2]
-    return tags
+    return found is not None and (found[1] or dictionaries().tags.get(word, "n") not in NAME_TAGS)
 
 
 class Reader:
@@ -253,7 +223,7 @@ def _rule(char: str, position: int, plan: _Plan, alone: bool) -> str | None:
     word = plan.words[index]
     if char == "率" and len(word) > 1 and position == start + len(word) - 1:
         return "lv4"  # 利润率, 增长率: a rate (率 shuài begins words: 率先, 率领)
-    tag = _word_tags().get(word)
+    tag = dictionaries().tags.get(word)
     if not alone or (len(word) > 1 and (tag is None or tag in NAME_TAGS)):
         return None
     before = plan.words[index - 1] if index else ""
@@ -280,7 +250,7 @@ def _rule(char: str, position: int, plan: _Plan, alone: bool) -> str | None:
 
 
 def _tag(word: str) -> str:
-    return _word_tags().get(word, "") if word else ""
+    return dictionaries().tags.get(word, "") if word else ""
 
 
 def _verbal(word: str) -> bool:

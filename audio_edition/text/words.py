@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import collections
 import functools
-import logging
 from collections.abc import Iterable
 
 import jieba
 
-jieba.setLogLevel(logging.WARNING)  # jieba logs its dictionary loading at INFO on every first use
+from audio_edition.text.dictionaries import dictionaries
 
 
 @functools.cache
 def base_tokenizer() -> jieba.Tokenizer:
-    """jieba's default dictionary, loaded once (about a second) and never changed."""
+    """jieba's default dictionary, never changed: its words are read from the dictionaries
+    store as they are met (jieba's own loading of all of them takes about a second)."""
+    store = dictionaries()
     tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
+    tokenizer.FREQ = store.frequencies
+    tokenizer.total = store.total
+    tokenizer.initialized = True
     return tokenizer
 
 
@@ -23,11 +27,12 @@ def tokenizer_with(words: Iterable[str]) -> jieba.Tokenizer:
     """A private copy of the base tokenizer where each of `words` segments as one word.
 
     Each word gets just the frequency that keeps it whole (jieba's suggest_freq), so it does not
-    swallow its neighbours' words; the shared base dictionary is left untouched.
+    swallow its neighbours' words; the shared base dictionary is left untouched (jieba writes
+    the words it adds into the copy's own first layer).
     """
     base = base_tokenizer()
     tokenizer = jieba.Tokenizer()
-    tokenizer.FREQ = dict(base.FREQ)
+    tokenizer.FREQ = collections.ChainMap({}, base.FREQ)
     tokenizer.total = base.total
     tokenizer.initialized = True
     for word in words:
