@@ -196,6 +196,16 @@ def test_an_unwritable_folder_loads_the_dictionaries_in_memory(tmp_path, caplog)
         assert store.phrases.get(word) == reference.phrases.get(word)
 
 
+def test_a_damaged_store_is_built_again(tmp_path, caplog) -> None:
+    damaged = tmp_path / store_name()
+    damaged.write_bytes(dictionaries().path.read_bytes()[:4096])  # a copy cut short
+    with caplog.at_level(logging.WARNING):
+        store = open_dictionaries(tmp_path)
+    assert store.path == damaged and not caplog.text
+    assert store.total == dictionaries().total and store.tags["中国"] == "ns"
+    assert damaged.stat().st_size == dictionaries().path.stat().st_size
+
+
 CHILD = """import sys
 from pathlib import Path
 from audio_edition.text.dictionaries import open_dictionaries

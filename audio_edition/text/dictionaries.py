@@ -116,7 +116,11 @@ def open_dictionaries(folder: Path | None) -> Dictionaries:
         try:
             if not path.exists():
                 _build_file(path)
-            return Dictionaries(_connect(path), path)
+            try:
+                return Dictionaries(_connect(path), path)
+            except sqlite3.DatabaseError:  # damaged on disk, or not a store: build it again
+                _build_file(path)
+                return Dictionaries(_connect(path), path)
         except (OSError, sqlite3.Error) as e:
             log.warning(
                 "cannot keep the dictionaries in %s (%s): loading them in memory", folder, e
