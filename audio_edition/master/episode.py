@@ -21,11 +21,12 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from audio_edition.config import check_artwork
 from audio_edition.errors import AudioError
 from audio_edition.fsutil import temp_sibling
 from audio_edition.master.assemble import (
@@ -60,7 +61,8 @@ def master_episode(
     """Master `script`'s clips (`clips[i]` speaks `script.segments[i]`) into the MP3 `out_path`.
 
     Mastered parts are kept in `cache_dir` (None: a temporary folder, forgotten after)."""
-    cover = cover_image(tags.cover, tags.publication)  # a bad cover fails before any work
+    if tags.cover is not None:
+        check_artwork(tags.cover)  # a bad cover fails before any work
     kinds = {chapter.sting for chapter in script.chapters if chapter.sting}
     stings = stings_for(kinds, profile.stings, SAMPLE_RATE)
     sting_ids = {kind: hashlib.sha256(s.tobytes()).hexdigest() for kind, s in stings.items()}
@@ -80,7 +82,9 @@ def master_episode(
             )
             for part in parts
         ]
-        mastered = _master_parts(jobs)
+        collect = _start_parts(jobs, stack)
+        cover = cover_image(tags.cover, tags.publication)  # drawn while the workers master
+        mastered = collect()
         streams = [_stream(part, job.name) for part, job in zip(mastered, jobs, strict=True)]
         _check_loudness(mastered, settings, out_path)
         # each part starts where the frames of the ones before it end
@@ -103,20 +107,27 @@ def _name(script: Script, part: Part) -> str:
     return name if not part.first_segment else f"{name} (from segment {part.first_segment + 1})"
 
 
-def _master_parts(jobs: list[PartJob]) -> list[MasteredPart]:
-    """Every job's part, mastered side by side (longest first, so that the cores finish
-    together); the first failure cancels what has not started."""
+def _start_parts(
+    jobs: list[PartJob], stack: contextlib.ExitStack
+) -> Callable[[], list[MasteredPart]]:
+    """Start mastering every job's part side by side (longest first, so that the cores finish
+    together) in a pool that `stack` closes; the function returned waits for them, in job
+    order. The first failure cancels what has not started."""
     workers = min(cpu_count(), len(jobs))
     if workers == 1:
-        return [master_part(job) for job in jobs]
+        return lambda: [master_part(job) for job in jobs]
+    pool = stack.enter_context(worker_pool(workers))
     longest_first = sorted(range(len(jobs)), key=lambda i: -jobs[i].layout.frames)
-    with worker_pool(workers) as pool:
-        futures = {i: pool.submit(master_part, jobs[i]) for i in longest_first}
+    futures = {i: pool.submit(master_part, jobs[i]) for i in longest_first}
+
+    def collect() -> list[MasteredPart]:
         try:
             return [futures[i].result() for i in range(len(jobs))]
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
+
+    return collect
 
 
 def _stream(part: MasteredPart, name: str) -> Stream:
