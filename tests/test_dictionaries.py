@@ -5,10 +5,12 @@ store); and the store is built atomically, once per version, in memory when it c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -92,9 +94,15 @@ def texts_met() -> list[str]:
     ]
 
 
+def rows(store, query: str) -> list[tuple]:
+    """What `query` selects from the store's file, read with SQLite directly."""
+    with contextlib.closing(sqlite3.connect(store.path)) as connection:
+        return connection.execute(query).fetchall()
+
+
 def test_the_store_holds_jiebas_prefix_dictionary_and_total(jieba_own) -> None:
     store = dictionaries()
-    assert dict(store.query_all("SELECT key, value FROM frequencies")) == jieba_own.FREQ
+    assert dict(rows(store, "SELECT key, value FROM frequencies")) == jieba_own.FREQ
     assert store.total == jieba_own.total
     assert len(store.frequencies) == len(jieba_own.FREQ)
     assert store.frequencies["中华人民共"] == 0  # a prefix of 中华人民共和国, no word itself
@@ -106,10 +114,10 @@ def test_the_store_holds_every_tag_phrase_and_character_reading(jieba_tags, phra
     from pypinyin.constants import PINYIN_DICT
 
     store = dictionaries()
-    assert dict(store.query_all("SELECT key, value FROM tags")) == jieba_tags
-    phrases = {w: store.phrases[w] for (w,) in store.query_all("SELECT key FROM phrases")}
+    assert dict(rows(store, "SELECT key, value FROM tags")) == jieba_tags
+    phrases = {w: store.phrases[w] for (w,) in rows(store, "SELECT key FROM phrases")}
     assert phrases == {w: e for w in phrase_entry.words if (e := phrase_entry(w))}
-    chars = {c: store.readings[c] for (c,) in store.query_all("SELECT key FROM characters")}
+    chars = {c: store.readings[c] for (c,) in rows(store, "SELECT key FROM characters")}
     expected = {chr(c): character_readings(chr(c)) for c in PINYIN_DICT}
     assert chars == {c: said for c, said in expected.items() if said}
     every = {s[:-1] for said in expected.values() for s in said if s[-1:].isdigit()}
@@ -194,6 +202,24 @@ def test_an_unwritable_folder_loads_the_dictionaries_in_memory(tmp_path, caplog)
         assert store.frequencies.get(word) == reference.frequencies.get(word)
         assert store.tags.get(word) == reference.tags.get(word)
         assert store.phrases.get(word) == reference.phrases.get(word)
+
+
+def test_a_python_without_sqlite_loads_the_dictionaries_in_memory(
+    tmp_path, caplog, monkeypatch
+) -> None:
+    monkeypatch.setattr(store_module, "sqlite3", None)
+    with caplog.at_level(logging.WARNING):
+        store = open_dictionaries(tmp_path)
+    assert store.path is None and not any(tmp_path.iterdir())
+    assert "no sqlite3 module" in caplog.text
+    reference = dictionaries()
+    assert (store.total, store.syllables) == (reference.total, reference.syllables)
+    assert len(store.frequencies) == len(reference.frequencies)
+    for word in ("中国", "中华人民共", "行长", "银行", "嘎查", "重"):
+        assert store.frequencies.get(word) == reference.frequencies.get(word)
+        assert store.tags.get(word) == reference.tags.get(word)
+        assert store.phrases.get(word) == reference.phrases.get(word)
+        assert store.readings.get(word) == reference.readings.get(word)
 
 
 def test_a_damaged_store_is_built_again(tmp_path, caplog) -> None:

@@ -11,8 +11,9 @@ this store's format (an upgrade builds a new one), with pypinyin's tone marks al
 voice's form (`zhǎng` -> `zhang3`). A build opens it read-only and reads each word it meets once.
 
 The store is built into a temp file and renamed into place, so a reader never sees half of one
-and two processes building at once both succeed. Where the folder cannot be written the store
-is built in memory for the process: slower to start, the same answers.
+and two processes building at once both succeed. Where the folder cannot be written (or Python
+was built without sqlite3) the dictionaries are loaded whole into memory for the process:
+slower to start, the same answers.
 """
 
 from __future__ import annotations
@@ -24,16 +25,21 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+try:
+    import sqlite3
+except ImportError:  # a Python built without it: the dictionaries are loaded in memory
+    sqlite3 = None  # type: ignore[assignment]
 
 STORE_FORMAT = 1  # bump when what the store holds, or how, changes: the name changes with it
 FOLDER_VARIABLE = "AUDIO_EDITION_DICTIONARIES"  # the folder to keep the store in instead
 PACKAGES = ("jieba", "pypinyin", "pypinyin-dict")  # their versions are part of the store's name
-TABLES = ("frequencies", "tags", "phrases", "characters")  # each: key TEXT -> value
+JSON_TABLES = ("phrases", "characters", "meta")  # values stored as JSON (the rest as they are)
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +48,13 @@ PhraseEntry = tuple[tuple[tuple[str, ...], ...], bool]  # (readings per characte
 
 
 class Table(Mapping[str, Value]):
-    """One table of the store as a read-only mapping; each key is read once, then remembered
+    """One table of a store file as a read-only mapping; each key is read once, then remembered
     (absent keys too: jieba asks for many fragments that are no word)."""
 
-    def __init__(self, store: Dictionaries, table: str, decode: Callable[[object], Value]) -> None:
-        self._store = store
+    def __init__(
+        self, connection: sqlite3.Connection, table: str, decode: Callable[[object], Value]
+    ) -> None:
+        self._connection = connection
         self._table = table
         self._select = f"SELECT value FROM {table} WHERE key = ?"
         self._decode = decode
@@ -56,7 +64,7 @@ class Table(Mapping[str, Value]):
         try:
             found = self._memo[key]
         except KeyError:
-            row = self._store.query(self._select, key)
+            row = self._connection.execute(self._select, (key,)).fetchone()
             found = self._memo[key] = None if row is None else self._decode(row[0])
         return default if found is None else found
 
@@ -70,36 +78,23 @@ class Table(Mapping[str, Value]):
         return self.get(key) is not None  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[str]:
-        return (key for (key,) in self._store.query_all(f"SELECT key FROM {self._table}"))
+        return (key for (key,) in self._connection.execute(f"SELECT key FROM {self._table}"))
 
     def __len__(self) -> int:
-        return self._store.query(f"SELECT count(*) FROM {self._table}")[0]
+        return self._connection.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
 
 
+@dataclass(frozen=True)
 class Dictionaries:
-    """The opened store."""
+    """What the text stage looks up, from a store file or loaded whole in memory."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
-        self.path = path  # None: built in memory
-        self._connection = connection
-        self.frequencies: Table[int] = Table(self, "frequencies", int)  # jieba's FREQ
-        self.tags: Table[str] = Table(self, "tags", str)  # jieba's part-of-speech tags
-        self.phrases: Table[PhraseEntry] = Table(self, "phrases", _phrase_entry)
-        self.readings: Table[tuple[str, ...]] = Table(self, "characters", _syllables)
-        self.total: int = self._meta("total")  # jieba's total of the frequencies
-        # every toneless syllable pypinyin gives some character
-        self.syllables = frozenset(self._meta("syllables"))
-
-    def query(self, sql: str, *parameters: object) -> tuple | None:
-        """The first row `sql` selects."""
-        return self._connection.execute(sql, parameters).fetchone()
-
-    def query_all(self, sql: str, *parameters: object) -> sqlite3.Cursor:
-        """Every row `sql` selects."""
-        return self._connection.execute(sql, parameters)
-
-    def _meta(self, key: str):
-        return json.loads(self.query("SELECT value FROM meta WHERE key = ?", key)[0])
+    frequencies: Mapping[str, int]  # jieba's FREQ
+    tags: Mapping[str, str]  # jieba's part-of-speech tags
+    phrases: Mapping[str, PhraseEntry]
+    readings: Mapping[str, tuple[str, ...]]  # each character's, most common first
+    total: int  # jieba's total of the frequencies
+    syllables: frozenset[str]  # every toneless syllable pypinyin gives some character
+    path: Path | None = None  # the store file; None: loaded in memory
 
 
 @functools.cache
@@ -109,25 +104,34 @@ def dictionaries() -> Dictionaries:
 
 
 def open_dictionaries(folder: Path | None) -> Dictionaries:
-    """The store in `folder`, built there first if it is not; in memory when `folder` is None or
-    cannot be written."""
-    if folder is not None:
+    """The store in `folder`, built there first if it is not; loaded in memory when `folder` is
+    None or cannot be written (or this Python has no sqlite3)."""
+    if folder is not None and sqlite3 is None:
+        log.warning("this Python has no sqlite3 module: loading the dictionaries in memory")
+    elif folder is not None:
         path = folder / store_name()
         try:
             if not path.exists():
                 _build_file(path)
             try:
-                return Dictionaries(_connect(path), path)
+                return _open_file(path)
             except sqlite3.DatabaseError:  # damaged on disk, or not a store: build it again
                 _build_file(path)
-                return Dictionaries(_connect(path), path)
+                return _open_file(path)
         except (OSError, sqlite3.Error) as e:
             log.warning(
                 "cannot keep the dictionaries in %s (%s): loading them in memory", folder, e
             )
-    connection = sqlite3.connect(":memory:", check_same_thread=False)
-    _fill(connection)
-    return Dictionaries(connection, None)
+    contents = _contents()
+    meta = dict(contents["meta"])
+    return Dictionaries(
+        frequencies=dict(contents["frequencies"]),
+        tags=dict(contents["tags"]),
+        phrases=dict(contents["phrases"]),
+        readings=dict(contents["characters"]),
+        total=meta["total"],
+        syllables=frozenset(meta["syllables"]),
+    )
 
 
 def store_folder() -> Path | None:
@@ -151,11 +155,25 @@ def store_name(versions: Mapping[str, str] | None = None) -> str:
     return re.sub(r"[^\w.+-]", "_", f"dictionaries-v{STORE_FORMAT}-{key}.sqlite3")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _open_file(path: Path) -> Dictionaries:
     # immutable: the file is never changed in place (a new store is renamed over it), so SQLite
     # need not lock it for each lookup
     uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-    return sqlite3.connect(uri, uri=True, check_same_thread=False)
+    connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    def meta(key: str) -> Any:
+        (value,) = connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(value)
+
+    return Dictionaries(
+        frequencies=Table(connection, "frequencies", int),
+        tags=Table(connection, "tags", str),
+        phrases=Table(connection, "phrases", _phrase_entry),
+        readings=Table(connection, "characters", _syllables),
+        total=meta("total"),
+        syllables=frozenset(meta("syllables")),
+        path=path,
+    )
 
 
 def _build_file(path: Path) -> None:
@@ -180,24 +198,30 @@ def _build_file(path: Path) -> None:
 
 
 def _fill(connection: sqlite3.Connection) -> None:
-    """Read the dictionaries into the store's tables."""
+    """Read the dictionaries into the store's tables (values as JSON, frequencies as integers)."""
+    for table, rows in _contents().items():
+        connection.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value) WITHOUT ROWID")
+        encode = json.dumps if table in JSON_TABLES else (lambda value: value)
+        connection.executemany(
+            f"INSERT INTO {table} VALUES (?, ?)", ((k, encode(v)) for k, v in rows)
+        )
+    connection.commit()
+
+
+def _contents() -> dict[str, Iterable[tuple[str, Any]]]:
+    """Each table's (key, value) rows, read from the packages."""
     import jieba
 
-    for table in (*TABLES, "meta"):
-        connection.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value) WITHOUT ROWID")
     frequencies, total = jieba.Tokenizer.gen_pfdict(jieba.Tokenizer().get_dict_file())
     readings = _character_readings()
     syllables = sorted({s[:-1] for said in readings.values() for s in said if s[-1:].isdigit()})
-    rows = {
+    return {
         "frequencies": frequencies.items(),
         "tags": _jieba_tags().items(),
-        "phrases": ((w, json.dumps(entry)) for w, entry in _phrase_entries().items()),
-        "characters": ((c, json.dumps(said)) for c, said in readings.items()),
-        "meta": [("total", json.dumps(total)), ("syllables", json.dumps(syllables))],
+        "phrases": _phrase_entries().items(),
+        "characters": readings.items(),
+        "meta": [("total", total), ("syllables", syllables)],
     }
-    for table, values in rows.items():
-        connection.executemany(f"INSERT INTO {table} VALUES (?, ?)", values)
-    connection.commit()
 
 
 def _jieba_tags() -> dict[str, str]:
