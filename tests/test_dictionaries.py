@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import logging
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -51,14 +51,11 @@ def jieba_own() -> jieba.Tokenizer:
 
 @pytest.fixture(scope="module")
 def jieba_tags() -> dict[str, str]:
-    """The tag column of jieba's dict.txt ("word freq tag" lines)."""
-    tags = {}
-    with jieba.get_dict_file() as raw, io.TextIOWrapper(raw, encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 3:
-                tags[parts[0]] = parts[2]
-    return tags
+    """The tag column of jieba's dict.txt ("word freq tag" lines), read another way than the
+    store reads it."""
+    with jieba.get_dict_file() as raw:
+        text = raw.read().decode("utf-8")
+    return dict(re.findall(r"^(\S+) \d+ (\S+)\r?$", text, flags=re.MULTILINE))
 
 
 @pytest.fixture(scope="module")
