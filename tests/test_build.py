@@ -295,6 +295,44 @@ def test_the_guid_is_the_worked_example_and_survives_a_move(tmp_path):
     assert json.loads(output)["episodes"][0]["guid"] == moved
 
 
+def test_split_articles_gives_each_episode_its_own_clips(tmp_path):
+    """Three articles, three episodes, each laid out from its own clips: the tone engine makes
+    a clip as long as its text takes to say, so a clip of another article would show."""
+    sentences = [
+        "短句在此。",
+        "这是一个长一些的句子用来测量。",
+        "这是第三篇文章里最长的一个句子，它比前两篇文章的句子都要长很多。",
+    ]
+    page = tmp_path / "page.md"
+    page.write_text(
+        "".join(f"# 第{n}篇\n\n{s}\n\n" for n, s in zip("一二三", sentences, strict=True)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, output = tone_build(page, out, "--split", "articles")
+    assert code == 0, output
+    episodes = json.loads(output)["episodes"]
+    assert len(episodes) == 3
+    for episode, sentence in zip(episodes, sentences, strict=True):
+        (transcript,) = (out / episode["audio"]).parent.glob("transcript-*.vtt")
+        ((start, end),) = [(a, b) for a, b, text in vtt_cues(transcript) if text == sentence]
+        assert end - start == pytest.approx(speech_pace(sentence), abs=0.3), sentence
+
+
+def test_the_concurrency_asked_for_bounds_the_requests_in_flight(tmp_path):
+    """--concurrency reaches the runner (the tone engine's own default is 4); the summary names
+    the feed it wrote."""
+    for asked, most in (("1", 1), ("3", 3), (None, 4)):
+        engine = ToneEngine(seconds=speech_pace, delay_s=0.05)
+        folder = tmp_path / (asked or "default")
+        folder.mkdir()
+        extra = ("--concurrency", asked) if asked else ()
+        code, output = tone_build(write_build_page(folder), folder / "out", *extra, engine=engine)
+        assert code == 0, output
+        assert engine.max_in_flight == most
+        assert json.loads(output)["feed"] == str(folder / "out" / "feed.xml")
+
+
 def test_the_voice_warms_up_once_the_input_is_read(tmp_path):
     engine = ToneEngine()
     empty = tmp_path / "empty.md"
