@@ -233,6 +233,19 @@ def test_an_archive_without_days_is_one_line_and_exit_code_2(make, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_backfill_draws_one_line_of_editions_and_clips(tmp_path, monkeypatch, capsys):
+    from audio_edition.build.backfill import BackfillOptions
+    from audio_edition.build.backfill import backfill as run_backfill
+
+    monkeypatch.setattr(pipeline, "create_engine", lambda name, cluster=None: FailingEngine())
+    archive = write_archive(tmp_path / "archive")
+    summary = run_backfill(BackfillOptions(archive, out_dir=tmp_path / "out", progress=True))
+    clips = summary.build.synthesized
+    final = capsys.readouterr().err.splitlines()[-1].split("\r")[-1]
+    assert final.startswith("editions [") and "3/3 published" in final
+    assert f"] {clips}/{clips} clips (0 cached, {clips} new)" in final and clips > 6
+
+
 def test_the_progress_line_counts_editions_and_clips():
     bar = Progress(enabled=False, editions=3)
     bar.start(total=10, cached=4)

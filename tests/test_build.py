@@ -333,6 +333,20 @@ def test_the_concurrency_asked_for_bounds_the_requests_in_flight(tmp_path):
         assert json.loads(output)["feed"] == str(folder / "out" / "feed.xml")
 
 
+def test_a_library_build_draws_its_progress_when_asked(tmp_path, monkeypatch, capsys):
+    from audio_edition.build import build as run_build
+
+    engine = ToneEngine(seconds=speech_pace)
+    monkeypatch.setattr(
+        "audio_edition.build.pipeline.create_engine", lambda name, cluster=None: engine
+    )
+    page, out = write_build_page(tmp_path), tmp_path / "out"
+    summary = run_build(BuildOptions(inputs=(page,), out_dir=out, progress=True))
+    final = capsys.readouterr().err.splitlines()[-1].split("\r")[-1]
+    made = summary.synthesized
+    assert final.startswith("synthesis [") and f"] {made}/{made} clips (0 cached" in final
+
+
 def test_the_voice_warms_up_once_the_input_is_read(tmp_path):
     engine = ToneEngine()
     empty = tmp_path / "empty.md"
