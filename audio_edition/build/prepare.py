@@ -41,7 +41,6 @@ def prepare(
     profile = load_profile(options.profile_path or config.profile)
     with watch.stage("ingest"):
         edition = read_edition(options.inputs)
-    with watch.stage("script"):
         lexicon = load_lexicon(options.lexicon_path or config.lexicon)
     if inputs_read is not None:
         inputs_read()

@@ -19,7 +19,6 @@ NOT_SAID = frozenset({"fiao", "hm", "hng", "m", "nun", "ê"})
 _SYLLABLE = re.compile(r"([a-z]+)([1-5])")
 
 
-@functools.cache
 def readings(char: str) -> tuple[str, ...]:
     """Every reading pypinyin gives `char`, most common first (empty when it has none)."""
     return dictionaries().readings.get(char, ())
