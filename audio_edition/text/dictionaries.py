@@ -5,8 +5,7 @@ total), jieba's part-of-speech tag of each of its words, the phrase readings of 
 (pypinyin's curated dictionary first, CC-CEDICT's from pypinyin-dict for the words it lacks) and
 pypinyin's readings of each character take about 2 s to load as Python objects, while a page
 looks up only a few thousand words. So they are read once into a store in the user's cache
-folder (AUDIO_EDITION_DICTIONARIES, else $XDG_CACHE_HOME/audio-edition, else
-~/.cache/audio-edition), under a name that carries the versions of the three packages and of
+folder (usercache.py), under a name that carries the versions of the three packages and of
 this store's format (an upgrade builds a new one), with pypinyin's tone marks already in the
 voice's form (`zhǎng` -> `zhang3`). A build opens it read-only and reads each word it meets once.
 
@@ -31,13 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from audio_edition.usercache import cache_folder
+
 try:
     import sqlite3
 except ImportError:  # a Python built without it: the dictionaries are loaded in memory
     sqlite3 = None  # type: ignore[assignment]
 
 STORE_FORMAT = 1  # bump when what the store holds, or how, changes: the name changes with it
-FOLDER_VARIABLE = "AUDIO_EDITION_DICTIONARIES"  # the folder to keep the store in instead
 PACKAGES = ("jieba", "pypinyin", "pypinyin-dict")  # their versions are part of the store's name
 JSON_TABLES = ("phrases", "characters", "meta")  # values stored as JSON (the rest as they are)
 
@@ -100,7 +100,7 @@ class Dictionaries:
 @functools.cache
 def dictionaries() -> Dictionaries:
     """The store in the user's cache folder, opened once per process (built first if missing)."""
-    return open_dictionaries(store_folder())
+    return open_dictionaries(cache_folder())
 
 
 def open_dictionaries(folder: Path | None) -> Dictionaries:
@@ -132,20 +132,6 @@ def open_dictionaries(folder: Path | None) -> Dictionaries:
         total=meta["total"],
         syllables=frozenset(meta["syllables"]),
     )
-
-
-def store_folder() -> Path | None:
-    """Where the store is kept: $AUDIO_EDITION_DICTIONARIES, else the user's cache folder (None
-    when there is no home folder)."""
-    if os.environ.get(FOLDER_VARIABLE):
-        return Path(os.environ[FOLDER_VARIABLE])
-    cache = os.environ.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(cache):
-        return Path(cache) / "audio-edition"
-    try:
-        return Path.home() / ".cache" / "audio-edition"
-    except RuntimeError:
-        return None
 
 
 def store_name(versions: Mapping[str, str] | None = None) -> str:

@@ -1,0 +1,54 @@
+"""The user's cache folder: what audio-edition derives once per machine from installed packages
+(the text stage's dictionaries store, the offline voice's rewritten model, the script memo).
+
+It is $AUDIO_EDITION_CACHE, else $XDG_CACHE_HOME/audio-edition, else ~/.cache/audio-edition.
+Everything in it can be deleted at any time: it is made again when needed. Files are written
+into a temp file and renamed into place, so a reader never sees half of one and two processes
+making the same file at once both succeed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from audio_edition.fsutil import atomic_write_bytes
+
+FOLDER_VARIABLE = "AUDIO_EDITION_CACHE"  # the folder to keep the cache in instead
+
+log = logging.getLogger(__name__)
+
+
+def cache_folder() -> Path | None:
+    """Where derived files are kept: $AUDIO_EDITION_CACHE, else the user's cache folder (None
+    when there is no home folder)."""
+    if os.environ.get(FOLDER_VARIABLE):
+        return Path(os.environ[FOLDER_VARIABLE])
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(cache):
+        return Path(cache) / "audio-edition"
+    try:
+        return Path.home() / ".cache" / "audio-edition"
+    except RuntimeError:
+        return None
+
+
+def cached_bytes(name: str, make: Callable[[], bytes]) -> bytes:
+    """The file `name` of the cache folder, made and kept there first when it is missing (made
+    each time, with a warning, when the folder cannot be written)."""
+    folder = cache_folder()
+    path = folder / name if folder is not None else None
+    if path is not None:
+        try:
+            return path.read_bytes()
+        except OSError:  # missing, or the folder is not one
+            pass
+    data = make()
+    if path is not None:
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as e:
+            log.warning("cannot keep %s in %s (%s): making it each time", name, folder, e)
+    return data
