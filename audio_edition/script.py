@@ -28,6 +28,7 @@ from audio_edition.profile import VoiceProfile
 from audio_edition.text.clean import clean, for_speech
 from audio_edition.text.g2p import Reader
 from audio_edition.text.lexicon import Lexicon, load_lexicon
+from audio_edition.text.memo import TextMemo
 from audio_edition.text.normalize import READABLE, measure, normalize
 from audio_edition.text.sentences import CLAUSE_MARKS, CLOSERS, cut_sentence, split_sentences
 
@@ -64,10 +65,11 @@ class _Line:
 class _Speaker:
     """Turns what a reader sees into what one engine is given."""
 
-    def __init__(self, engine: str, lexicon: Lexicon) -> None:
+    def __init__(self, engine: str, lexicon: Lexicon, memo: TextMemo) -> None:
         self.engine = engine
         self.lexicon = lexicon
         self.max_len = MAX_SPOKEN[engine]
+        self.memo = memo
 
     def spoken(self, text: str, title: bool = False) -> str:
         said = self.lexicon.apply(for_speech(text, title))
@@ -84,6 +86,11 @@ class _Speaker:
 
     def pieces(self, paragraph: str) -> list[tuple[str, str]]:
         """A paragraph as (piece, level after it) for synthesis, sentence by sentence."""
+        made_from = [self.engine, self.max_len, self.lexicon.digest, paragraph]
+        found = self.memo.get("pieces", made_from, lambda: self._pieces(paragraph))
+        return [(piece, level) for piece, level in found]
+
+    def _pieces(self, paragraph: str) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         for sentence in split_sentences(clean(paragraph)):
             cuts = cut_sentence(sentence, self.max_len, self.size, self.lexicon.tokenizer)
@@ -99,16 +106,19 @@ def build_script(
     profile: VoiceProfile,
     engine: str,
     lexicon: Lexicon | None = None,
+    memo: TextMemo | None = None,
 ) -> Script:
     """The running order of `edition` for `engine` ("offline" or "edge").
 
     `lexicon` None means the editors' lexicon, voices/lexicon.toml; pass Lexicon() for none.
+    `memo` holds what earlier builds cut and read (by default: nothing, kept for this call).
     """
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     lexicon = load_lexicon() if lexicon is None else lexicon
     # The edge voice reads characters: its pinyin entries become respellings.
-    speaker = _Speaker(engine, lexicon.spelled() if engine == "edge" else lexicon)
+    memo = memo or TextMemo()
+    speaker = _Speaker(engine, lexicon.spelled() if engine == "edge" else lexicon, memo)
     reader = Reader(lexicon) if engine == "offline" else None
     articles = [a for a in edition.articles if a.kind != "photo"]
     photos = [a for a in edition.articles if a.kind == "photo"]
@@ -118,7 +128,7 @@ def build_script(
     ) -> Chapter:
         levels = [line.level for line in lines[:-1]] + ["chapter"]
         spoken = [line.spoken for line in lines]
-        syllables = _syllables(spoken, reader) if reader else [()] * len(lines)
+        syllables = _syllables(spoken, reader, memo) if reader else [()] * len(lines)
         segments = tuple(
             Segment(
                 role=line.role,
@@ -152,10 +162,16 @@ def build_script(
     return Script(chapters=tuple(chapters), engine=engine, photos=len(photos))
 
 
-def _syllables(spoken: list[str], reader: Reader) -> list[tuple[str, ...]]:
-    """The syllables the offline voice says for each spoken text (the g2p stage)."""
-    found = reader.read_all(spoken)
-    return [tuple(r.syllable for r in readings if r is not None) for readings in found]
+def _syllables(spoken: list[str], reader: Reader, memo: TextMemo) -> list[tuple[str, ...]]:
+    """The syllables the offline voice says for each spoken text of a chapter (the g2p stage,
+    which reads a chapter's texts as one batch)."""
+
+    def read() -> list[list[str]]:
+        found = reader.read_all(spoken)
+        return [[r.syllable for r in readings if r is not None] for readings in found]
+
+    said = memo.get("syllables", [reader.lexicon.digest, spoken], read)
+    return [tuple(syllables) for syllables in said]
 
 
 def _intro(

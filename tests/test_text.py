@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 
 from audio_edition.errors import ConfigError
 from audio_edition.text.clean import clean, for_speech, has_words
@@ -413,3 +416,14 @@ def test_lexicon_file_errors_say_what_to_fix(tmp_path) -> None:
         load_lexicon(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_lexicon(tmp_path / "missing.toml")
+
+
+def test_jieba_is_imported_without_pkg_resources():
+    """jieba would import setuptools' pkg_resources (0.1 s of every command's start); it is
+    imported without it and still opens its dictionary file."""
+    code = (
+        "import sys, audio_edition.cli, audio_edition.build, jieba\n"
+        "assert 'pkg_resources' not in sys.modules, 'pkg_resources imported'\n"
+        "with jieba.get_dict_file() as f: assert f.readline().split()[1:] == [b'3', b'nz']\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -14,6 +14,7 @@ from audio_edition.profile import VoiceProfile, load_profile
 from audio_edition.script import build_script
 from audio_edition.text.clean import clean
 from audio_edition.text.lexicon import load_lexicon
+from audio_edition.text.memo import text_memo
 from audio_edition.titles import episode_title, page_names
 
 
@@ -32,7 +33,8 @@ def prepare(
     watch: Stopwatch | None = None,
     inputs_read: Callable[[], None] | None = None,
 ) -> Prepared:
-    """Read the inputs and make the running order of each episode; bad input fails here.
+    """Read the inputs and make the running order of each episode; bad input fails here. What
+    the text stage works out is kept in the user's cache folder (text/memo.py).
 
     `inputs_read` is called once every input has been read and checked, before the (slower)
     script stage: the build starts loading its voice then."""
@@ -44,7 +46,7 @@ def prepare(
         lexicon = load_lexicon(options.lexicon_path or config.lexicon)
     if inputs_read is not None:
         inputs_read()
-    with watch.stage("script"):
+    with watch.stage("script"), text_memo() as memo:
         if options.split == "articles":
             parts = []
             for number, article in enumerate(edition.articles, start=1):
@@ -52,10 +54,11 @@ def prepare(
                 info = edition_info(config, options.date, headline)
                 info = replace(info, pages=(f"a{number:02d}",))
                 single = Edition(title=edition.title, articles=(article,), pages=edition.pages)
-                parts.append((info, build_script(single, info, profile, options.engine, lexicon)))
+                script = build_script(single, info, profile, options.engine, lexicon, memo)
+                parts.append((info, script))
         else:
             info = edition_info(config, options.date, options.title or page_names(edition.pages))
-            parts = [(info, build_script(edition, info, profile, options.engine, lexicon))]
+            parts = [(info, build_script(edition, info, profile, options.engine, lexicon, memo))]
     return Prepared(config=config, profile=profile, parts=tuple(parts), warnings=edition.warnings)
 
 

@@ -11,6 +11,8 @@ edge voice it becomes a respelling in characters whose only reading is each syll
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -47,6 +49,12 @@ class Lexicon:
 
     def __hash__(self) -> int:
         return hash(frozenset(self.entries.items()))
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """SHA-256 of the entries: what the text memo keys this lexicon's results by."""
+        listed = json.dumps(sorted(self.entries.items()), ensure_ascii=False)
+        return hashlib.sha256(listed.encode("utf-8")).hexdigest()
 
     @functools.cached_property
     def pinyin(self) -> Mapping[str, tuple[str, ...]]:
