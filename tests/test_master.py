@@ -19,7 +19,7 @@ from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
 from audio_edition.master import episode as episode_module
 from audio_edition.master import part as part_module
-from audio_edition.master.assemble import PART_S, SAMPLE_RATE, lay_out, read_part
+from audio_edition.master.assemble import PART_MIN_S, SAMPLE_RATE, lay_out, read_part
 from audio_edition.master.cache import MasteredPart
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.encode import encode_frames
@@ -667,31 +667,63 @@ def test_many_clips_are_laid_end_to_end_exactly(tmp_path):
 
 
 def test_a_long_chapter_is_mastered_in_parts_joined_in_a_pause(tmp_path):
-    """A chapter over PART_S is cut after a segment whose pause can hold a joint; its segments
-    keep their exact lengths, and the joint adds only the encoder's delay and padding (48 to
-    72 ms) to that pause."""
+    """A long chapter is cut after segments whose pause can hold a joint, at least PART_MIN_S
+    into a part and before its end, where the text's SHA-256 picks it (first byte divisible
+    by 3); its segments keep their exact lengths, and each joint adds only the encoder's delay
+    and padding (48 to 72 ms) to that pause."""
     clips = [tone_clip(tmp_path / f"{i}.wav", 3.0 + 0.01 * i) for i in range(30)]
     segments = tuple(Segment("body", f"第{i}句。", f"第{i}句。", 400, BAKER) for i in range(30))
     script = Script((Chapter("long", "长文", segments, sting="article"),), engine="offline")
     parts = lay_out(script, clips, {"article": 24_000}, sting_gap_ms=300)
-    # 1.3 s of sting and gap, then 3.4 s + 10 ms more each: past 60 s after 17 segments
-    assert [p.first_segment for p in parts] == [0, 17]
-    assert parts[0].frames >= PART_S * SAMPLE_RATE and parts[1].sting is None
+    # By hand: the texts picked are those of segments 0, 8, 9, 13, 16, 17, 19, 20, 22, 24.
+    # Segment i's pause ends 1.3 s (sting, gap) + sum of (3.4 + 0.01 k) s for k <= i, so the
+    # parts end after segments 8 (32.3 s), 13 (49.8 s: 17.6 s in), 19 (67.6 s: 17.8 s in)
+    # and 24 (85.7 s: 18.1 s in; 22 s remain); nothing is picked after, so 25..29 is the last.
+    assert [p.first_segment for p in parts] == [0, 9, 14, 20, 25]
+    assert parts[0].sting is not None and all(p.sting is None for p in parts[1:])
+    assert all(p.frames >= PART_MIN_S * SAMPLE_RATE for p in parts)
     cache = tmp_path / "cache"
     audio = master_episode(script, clips, load_profile(), tmp_path / "e.mp3", TAGS, cache_dir=cache)
-    assert len(list(cache.glob("*.mp3"))) == 2
+    assert len(list(cache.glob("*.mp3"))) == 5
     (chapter,) = read_chapters(audio.path)
     assert (chapter.start_ms, chapter.end_ms) == (0, audio.duration_ms)
     gaps = [
         b.start_ms - a.end_ms for a, b in zip(audio.segments[:-1], audio.segments[1:], strict=True)
     ]
-    assert gaps[:16] + gaps[17:] == [400] * 28 and 400 + 48 <= gaps[16] <= 400 + 72
+    joints = (8, 13, 19, 24)
+    assert [g for i, g in enumerate(gaps) if i not in joints] == [400] * 25
+    assert all(400 + 48 <= gaps[i] <= 400 + 72 for i in joints)
     for timing, clip in zip(audio.segments, clips, strict=True):
         assert abs((timing.end_ms - timing.start_ms) - clip.duration_ms) <= 1
     joined = decode_whole(audio.path, "s16le").astype(np.int32)
-    meet = audio.segments[17].start_ms * 24 - 576 - 529
+    meet = audio.segments[9].start_ms * 24 - 576 - 529
     assert np.abs(np.diff(joined[meet - 48 : meet + 48])).max() == 0
     assert abs(measure_file(audio.path).integrated_lufs + 16.0) <= 0.5
+
+
+def test_a_sentence_said_longer_changes_no_part_but_its_own(tmp_path):
+    """Where a chapter is cut depends on its text: a correction that makes one sentence longer
+    or shorter lays out again only the part that holds it (with cuts every so many seconds,
+    every later part of the chapter would move, and be mastered again)."""
+    lengths = [2.0 + (i * 37 % 23) / 10 for i in range(60)]  # 2.0 to 4.2 s
+    segments = tuple(Segment("body", f"句子{i}。", f"句子{i}。", 350, BAKER) for i in range(60))
+    script = Script((Chapter("long", "长文", segments, sting="article"),), engine="offline")
+
+    def layout(changed: int, seconds: float) -> list[tuple]:
+        folder = tmp_path / f"{changed}-{seconds}"
+        folder.mkdir()
+        said = [seconds if i == changed else s for i, s in enumerate(lengths)]
+        clips = [tone_clip(folder / f"{i}.wav", s) for i, s in enumerate(said)]
+        parts = lay_out(script, clips, {"article": 24_000}, sting_gap_ms=300)
+        return [(p.first_segment, [c.name for c in p.clips], p.spans) for p in parts]
+
+    before = layout(-1, 0)
+    assert len(before) >= 4
+    for changed in (1, 12, 25, 40):
+        for change in (-1.0, 1.0, 2.5):
+            after = layout(changed, lengths[changed] + change)
+            moved = [p for p in after if p not in before]
+            assert len(moved) == 1 and len(after) == len(before), (changed, change)
 
 
 def test_one_chapter_episode_without_sting(tmp_path):

@@ -1,9 +1,13 @@
 """Laying the episode out in parts from clips, pauses and stings, and the exact timing of all.
 
 The episode is mastered in parts, each on its own time line: a chapter is one part, or, when
-it is longer than PART_S, several, cut after a segment followed by a pause of at least
-JOINT_PAUSE_MS (so a correction masters a minute or so again, not a whole long article, and the
-parts' joints fall in silence). The WAV headers are read first to place every clip, then a
+it is long, several, cut after a segment followed by a pause of at least JOINT_PAUSE_MS (so a
+correction masters a minute or so again, not a whole long article, and the parts' joints fall in
+silence). Where a chapter is cut depends on the text, not on time alone: past PART_MIN_S into a
+part, a segment whose text's hash picks it (one in CUT_ONE_IN) ends the part, or the first one
+past PART_MAX_S does. A correction that makes a sentence longer or shorter so moves no cut but
+its own part's (a cut every minute of time would move every later cut of the chapter, and each
+of those parts would be mastered again). The WAV headers are read first to place every clip, then a
 part's clips are read into one float32 buffer of its length (silence is its zeros), each
 clip's samples copied once into place. No audio is concatenated in a loop. Times in the episode
 come from the clips' real frame counts and from where each part starts once encoded;
@@ -21,11 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from audio_edition.errors import AudioError
-from audio_edition.model import ChapterTiming, Clip, Script, SegmentTiming
+from audio_edition.model import ChapterTiming, Clip, Script, Segment, SegmentTiming
 
 SAMPLE_RATE = 24_000  # Hz: what every clip must be (both engines synthesise at 24 kHz)
 PCM_SCALE = 1.0 / 32768.0  # 16-bit sample -> float, full scale 1.0
-PART_S = 60.0  # s: a chapter is cut into parts of at least this length (the last may be shorter)
+PART_MIN_S = 15.0  # s: the shortest part (but a chapter's last)
+PART_MAX_S = 60.0  # s: a part ends at the first pause that can hold a joint after this
+CUT_ONE_IN = 3  # a segment that can end a part does so when its text's hash is 0 modulo this
 JOINT_PAUSE_MS = 300  # ms: the shortest pause a part may end in
 
 
@@ -74,32 +80,57 @@ def lay_out(
     if not segments:
         raise AudioError("the script has nothing to say: there is no episode to master")
     gap = _ms_to_frames(sting_gap_ms)
-    longest = round(PART_S * SAMPLE_RATE)
-    parts = []
+    parts: list[Part] = []
     remaining = iter(clips)
     for index, chapter in enumerate(script.chapters):
-        sting = None
-        position = first = 0
-        paths, spans, labels = [], [], []
-        if chapter.sting:
-            sting = StingSpan(chapter.sting, 0, sting_frames[chapter.sting])
-            position = sting.frames + gap
+        sting = StingSpan(chapter.sting, 0, sting_frames[chapter.sting]) if chapter.sting else None
+        position = sting.frames + gap if sting else 0
+        spans, labels, paths = [], [], []
         for number, segment in enumerate(chapter.segments):
-            label = _label(chapter.id, number, segment.text)
+            labels.append(_label(chapter.id, number, segment.text))
             clip = next(remaining)
-            frames = _clip_frames(clip, label)
+            frames = _clip_frames(clip, labels[-1])
             paths.append(clip.path)
             spans.append((position, position + frames))
-            labels.append(label)
             position += frames + _ms_to_frames(segment.pause_ms)
-            last = number == len(chapter.segments) - 1
-            if last or (position >= longest and segment.pause_ms >= JOINT_PAUSE_MS):
-                parts.append(
-                    Part(index, first, tuple(paths), tuple(spans), tuple(labels), sting, position)
+        # where each segment's pause ends: the next one's start, the chapter's end for the last
+        ends = [start for start, _ in spans[1:]] + [position]
+        first = 0
+        for number in _cuts(chapter.segments, ends):
+            offset = spans[first][0] if first else 0
+            parts.append(
+                Part(
+                    index,
+                    first,
+                    tuple(paths[first : number + 1]),
+                    tuple((a - offset, b - offset) for a, b in spans[first : number + 1]),
+                    tuple(labels[first : number + 1]),
+                    sting if not first else None,
+                    ends[number] - offset,
                 )
-                sting, position, first = None, 0, number + 1
-                paths, spans, labels = [], [], []
+            )
+            first = number + 1
     return tuple(parts)
+
+
+def _cuts(segments: Sequence[Segment], ends: Sequence[int]) -> list[int]:
+    """The segments after which a chapter's parts end (its last one included), given where each
+    segment's pause ends (frames from the chapter's start)."""
+    shortest, longest = round(PART_MIN_S * SAMPLE_RATE), round(PART_MAX_S * SAMPLE_RATE)
+    cuts, start = [], 0
+    for number in range(len(segments) - 1):
+        segment, end = segments[number], ends[number]
+        length, rest = end - start, ends[-1] - end
+        can_cut = segment.pause_ms >= JOINT_PAUSE_MS and min(length, rest) >= shortest
+        if can_cut and (_picked(segment.text) or length >= longest):
+            cuts.append(number)
+            start = end
+    return [*cuts, len(segments) - 1]
+
+
+def _picked(text: str) -> bool:
+    """Whether a segment with this text ends its part (once the part is long enough)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[0] % CUT_ONE_IN == 0
 
 
 def read_part(layout: Part) -> tuple[np.ndarray, str]:

@@ -1,6 +1,6 @@
 """Mastering one part on its own: loudness, true-peak limit, LAME frames, cached by content.
 
-A part is a chapter, or a minute or more of a long one (assemble.py). master_part runs in a
+A part is a chapter, or 15 s to a minute or so of a long one (assemble.py). master_part runs in a
 worker process (episode.py masters parts side by side):
 1. read the part's clips into one buffer and hash them (assemble.py);
 2. if the cache holds this part (same clips, pauses, sting and settings), that is the result;
