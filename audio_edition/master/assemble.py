@@ -3,13 +3,14 @@
 The episode is mastered in parts, each on its own time line: a chapter is one part, or, when
 it is long, several, cut after a segment followed by a pause of at least JOINT_PAUSE_MS (so a
 correction masters a minute or so again, not a whole long article, and the parts' joints fall in
-silence). Where a chapter is cut depends on the text, not on time alone: past PART_MIN_S into a
-part, a segment whose text's hash picks it (one in CUT_ONE_IN) ends the part, or the first one
-past PART_MAX_S does. A correction that makes a sentence longer or shorter so moves no cut but
-its own part's (a cut every minute of time would move every later cut of the chapter, and each
-of those parts would be mastered again). The WAV headers are read first to place every clip, then a
-part's clips are read into one float32 buffer of its length (silence is its zeros), each
-clip's samples copied once into place. No audio is concatenated in a loop. Times in the episode
+silence). Where a chapter is cut depends mostly on its text: once a part is PART_MIN_S long, a
+segment whose opening's hash picks it (one in CUT_ONE_IN) ends it, or the first one past
+PART_MAX_S does. A correction of a sentence's words past its opening so changes one part, and
+one that makes it longer or shorter seldom moves a cut, found again within a part or two (a
+cut every minute of time moved every later cut of the chapter, and each of those parts was
+mastered again). The WAV headers are read first to place every clip, then a part's clips are
+read into one float32 buffer of its length (silence is its zeros), each clip's samples copied
+once into place. No audio is concatenated in a loop. Times in the episode
 come from the clips' real frame counts and from where each part starts once encoded;
 milliseconds are rounded once, from frames.
 """
@@ -29,9 +30,10 @@ from audio_edition.model import ChapterTiming, Clip, Script, Segment, SegmentTim
 
 SAMPLE_RATE = 24_000  # Hz: what every clip must be (both engines synthesise at 24 kHz)
 PCM_SCALE = 1.0 / 32768.0  # 16-bit sample -> float, full scale 1.0
-PART_MIN_S = 15.0  # s: the shortest part (but a chapter's last)
+PART_MIN_S = 15.0  # s: the shortest part, and the least of a chapter left after a cut
 PART_MAX_S = 60.0  # s: a part ends at the first pause that can hold a joint after this
-CUT_ONE_IN = 3  # a segment that can end a part does so when its text's hash is 0 modulo this
+CUT_ONE_IN = 3  # a segment that can end a part does so when its opening's hash is 0 modulo this
+OPENING_CHARS = 4  # characters of a segment's text that decide whether it ends a part
 JOINT_PAUSE_MS = 300  # ms: the shortest pause a part may end in
 
 
@@ -129,8 +131,10 @@ def _cuts(segments: Sequence[Segment], ends: Sequence[int]) -> list[int]:
 
 
 def _picked(text: str) -> bool:
-    """Whether a segment with this text ends its part (once the part is long enough)."""
-    return hashlib.sha256(text.encode("utf-8")).digest()[0] % CUT_ONE_IN == 0
+    """Whether a segment with this text ends its part (once the part is long enough). Only its
+    opening decides: a correction of a figure or a name inside a sentence moves no cut."""
+    opening = text[:OPENING_CHARS].encode("utf-8")
+    return hashlib.sha256(opening).digest()[0] % CUT_ONE_IN == 0
 
 
 def read_part(layout: Part) -> tuple[np.ndarray, str]:
