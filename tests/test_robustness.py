@@ -258,7 +258,7 @@ def assert_survived(out: Path, before: dict[Path, bytes], feed_replaced: bool) -
 
 
 FAIL_POINTS = [  # (when, the step as the build package looks it up, feed replaced?)
-    ("after", "audio_edition.build.pipeline.synthesize_all", False),  # clips cached
+    ("after", "audio_edition.synth.runner.synthesize_all", False),  # clips cached
     ("before", "audio_edition.build.episode.commit_audio", False),  # MP3 in its temp file
     ("after", "audio_edition.build.episode.commit_audio", False),  # new MP3, nothing names it
     ("after", "audio_edition.build.episode.write_vtt", False),

@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audio_edition.model import SPLIT_MODES, Episode, ParseWarning
-from audio_edition.synth.runner import SynthReport
+
+if TYPE_CHECKING:  # only named in annotations: importing it would load numpy and asyncio
+    from audio_edition.synth.runner import SynthReport
 
 
 @dataclass(frozen=True, kw_only=True)

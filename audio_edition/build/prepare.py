@@ -11,10 +11,8 @@ from audio_edition.config import PublicationConfig, load_config
 from audio_edition.ingest import read_edition
 from audio_edition.model import Edition, EditionInfo, ParseWarning, Script
 from audio_edition.profile import VoiceProfile, load_profile
-from audio_edition.script import build_script
 from audio_edition.text.clean import clean
 from audio_edition.text.lexicon import load_lexicon
-from audio_edition.text.memo import text_memo
 from audio_edition.titles import episode_title, page_names
 
 
@@ -46,6 +44,10 @@ def prepare(
         lexicon = load_lexicon(options.lexicon_path or config.lexicon)
     if inputs_read is not None:
         inputs_read()
+    # imported once the voice is loading: the text stage's modules take 0.1 s to import
+    from audio_edition.script import build_script
+    from audio_edition.text.memo import text_memo
+
     with watch.stage("script"), text_memo() as memo:
         if options.split == "articles":
             parts = []
