@@ -23,7 +23,7 @@ from audio_edition.script import build_script
 from audio_edition.synth import SAMPLE_RATE
 from audio_edition.synth.cache import ClipCache, read_clip, write_wav
 from audio_edition.synth.checks import plausible_duration
-from audio_edition.synth.offline import OfflineEngine, _Phonemes
+from audio_edition.synth.offline import OfflineEngine, _Phonemes, mel_pieces
 from audio_edition.synth.runner import synthesize_all
 from audio_edition.usercache import FOLDER_VARIABLE
 
@@ -240,3 +240,38 @@ def test_a_worker_loads_the_voice_without_pypinyin(tmp_path):
     made = model.stat().st_mtime_ns
     subprocess.run([sys.executable, "-c", load], check=True, env=env, cwd=ROOT)
     assert model.stat().st_mtime_ns == made  # read, not made again
+
+
+def test_mel_pieces_overlap_by_the_vocoder_context_and_keep_every_frame_once():
+    # by hand: 593 frames in two: [0, 296) and [296, 593), each with 24 frames of context
+    assert mel_pieces(593, 2) == [
+        (0, 296 + 24, 0, 296 * 300),
+        (296 - 24, 593, 24 * 300, (24 + 297) * 300),
+    ]
+    for frames, count in ((320, 2), (1000, 3), (777, 4)):
+        pieces = mel_pieces(frames, count)
+        assert sum(stop - keep for *_, keep, stop in pieces) == frames * 300
+        assert all(end - first <= frames for first, end, *_ in pieces)
+
+
+@pytest.mark.voice
+def test_a_long_utterance_shared_by_idle_workers_is_bit_identical(tmp_path, monkeypatch):
+    """A correction's one long sentence is vocoded in pieces by the idle workers: the clip is
+    byte for byte the one a single worker makes (the cache relies on it)."""
+    from audio_edition.synth import offline
+
+    text = "半年来，她制作的工艺扫帚在快手上销量达到1500余件，累计收益34万余元。"  # ~7 s
+    counts = []
+    real = offline.mel_pieces
+    monkeypatch.setattr(offline, "mel_pieces", lambda f, c: counts.append(c) or real(f, c))
+    clips = {}
+    for workers in (1, 2, 3):
+        clips[workers] = synthesize_all(
+            segments([text]),
+            OfflineEngine(workers=workers),
+            ClipCache(tmp_path / str(workers)),
+            progress=False,
+        ).clips[0]
+    assert counts == [2, 3]  # one worker says it whole
+    whole = clips[1].path.read_bytes()
+    assert clips[2].path.read_bytes() == whole and clips[3].path.read_bytes() == whole
