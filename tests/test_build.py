@@ -218,6 +218,17 @@ def test_plan_tells_what_changed_without_touching_anything(tmp_path):
     changed = [s for sentences in episode["changed"].values() for s in sentences]
     assert changed == [CORRECTED]
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == snapshot
+    # a record written before episodes kept their sentences: every sentence is news
+    record_path = out / "episodes" / DATE / "episode.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    before = {s for sentences in record["extra"].pop("sentences").values() for s in sentences}
+    record_path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["plan", str(page), "-o", str(out), "--date", DATE, "--json"])
+    assert result.exit_code == 0, result.output
+    (episode,) = json.loads(result.output)["episodes"]
+    assert not episode["new"]
+    changed = {s for sentences in episode["changed"].values() for s in sentences}
+    assert ORIGINAL in before and changed == before - {ORIGINAL} | {CORRECTED}
 
 
 @pytest.mark.voice
