@@ -1,9 +1,14 @@
-"""The user's cache folder: derived files made once per machine, or each time when it can't be."""
+"""The user's cache folder: derived files made once per machine, or each time when it can't be,
+and what killed processes left there cleaned up."""
 
 from __future__ import annotations
 
 import logging
+import os
+import time
 
+from audio_edition.text import dictionaries
+from audio_edition.text.dictionaries import open_dictionaries
 from audio_edition.usercache import FOLDER_VARIABLE, cache_folder, cached_bytes
 
 
@@ -41,3 +46,23 @@ def test_the_cache_folder_follows_xdg_then_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_folder() == tmp_path / "home" / ".cache" / "audio-edition"
+
+
+def test_temp_files_of_killed_processes_are_removed_after_an_hour(tmp_path, monkeypatch):
+    """A process killed while making a file leaves `.<name>.<random>.tmp`; the next one to make
+    a file there removes it once it is over an hour old (a younger one may be being written)."""
+    monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path))
+    old, young = tmp_path / ".model.tflite.x1y2.tmp", tmp_path / ".store.sqlite3.a1b2.tmp"
+    for temp in (old, young):
+        temp.write_bytes(b"half a file")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    assert cached_bytes("thing.bin", lambda: b"derived") == b"derived"
+    assert not old.exists() and young.exists()
+    # building the dictionaries store sweeps its folder too (here a store of one word)
+    os.utime(young, (two_hours_ago, two_hours_ago))
+    tiny = {"frequencies": [("词", 1)], "tags": [], "phrases": [], "characters": []}
+    tiny["meta"] = [("total", 1), ("syllables", ["ci"])]
+    monkeypatch.setattr(dictionaries, "_contents", lambda: tiny)
+    assert open_dictionaries(tmp_path).frequencies["词"] == 1
+    assert not young.exists()

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from audio_edition.usercache import cache_folder
+from audio_edition.fsutil import TEMP_SUFFIX
+from audio_edition.usercache import cache_folder, remove_stale_temp_files
 
 try:
     import sqlite3
@@ -165,7 +166,8 @@ def _open_file(path: Path) -> Dictionaries:
 def _build_file(path: Path) -> None:
     """Build the store into a temp file beside `path`, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temp_files(path.parent)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     os.close(fd)
     try:
         connection = sqlite3.connect(temp)
