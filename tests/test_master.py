@@ -19,7 +19,7 @@ from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
 from audio_edition.master import episode as episode_module
 from audio_edition.master import part as part_module
-from audio_edition.master.assemble import PART_MIN_S, SAMPLE_RATE, lay_out, read_part
+from audio_edition.master.assemble import PART_MIN_S, SAMPLE_RATE, StingSpan, lay_out, read_part
 from audio_edition.master.cache import MasteredPart
 from audio_edition.master.cover import COVER_PX, default_cover
 from audio_edition.master.encode import encode_frames
@@ -28,7 +28,7 @@ from audio_edition.master.ffmpeg import ffmpeg_exe, run_ffmpeg
 from audio_edition.master.limiter import Limiter, true_peak_db
 from audio_edition.master.loudness import _k_spectrum, integrated_loudness, measure_file
 from audio_edition.master.mp3 import crc16, crc16_combine, stream_from_frames
-from audio_edition.master.sting import chime
+from audio_edition.master.sting import chime, place_stings
 from audio_edition.model import Chapter, Clip, Script, Segment, Voice
 from audio_edition.profile import load_profile
 from audio_edition.publish.chapters import write_chapters_json
@@ -884,3 +884,25 @@ def test_ffmpeg_failure_carries_its_stderr():
         run_ffmpeg(["-i", "no_such_file.wav", "-f", "null", "-"], what="decode")
     assert isinstance(error.value.__cause__, subprocess.CalledProcessError)
     assert "no_such_file" in error.value.__cause__.stderr
+
+
+def test_a_stings_loudness_is_measured_once_per_process(monkeypatch):
+    """Every part that opens a chapter places a sting as loud as the speech around it; the
+    sting's own loudness is measured once, not once per part."""
+    from audio_edition.master import sting as sting_module
+
+    sting_module.sting_loudness.cache_clear()
+    measured = []
+    real = sting_module.integrated_loudness
+    monkeypatch.setattr(
+        sting_module, "integrated_loudness", lambda s, r: measured.append(len(s)) or real(s, r)
+    )
+    chime = sting_module.stings_for({"article"}, {}, SAMPLE_RATE)["article"]
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        speech = (rng.standard_normal(20 * SAMPLE_RATE) * 0.05).astype(np.float32)
+        speech[: len(chime) + 4800] = 0.0  # the sting's place is silent
+        span = StingSpan("article", 0, len(chime))
+        place_stings(speech, (span,), {"article": chime}, SAMPLE_RATE)
+        assert np.abs(speech[: len(chime)]).max() > 0  # the sting is in
+    assert measured == [len(chime)]

@@ -106,6 +106,13 @@ def stings_for(
     return result
 
 
+@lru_cache(maxsize=8)
+def sting_loudness(sting: bytes, sample_rate: int) -> float:
+    """The integrated loudness of a sting's float32 samples, measured once per process (each
+    part that opens a chapter asks for it: 3 ms a time, a part in 30 of mastering's CPU)."""
+    return integrated_loudness(np.frombuffer(sting, dtype=np.float32), sample_rate)
+
+
 def place_stings(
     samples: np.ndarray,
     spans: tuple[StingSpan, ...],
@@ -132,7 +139,7 @@ def place_stings(
         if not np.isfinite(around):
             around = overall
         sting = stings[span.kind]
-        level = integrated_loudness(sting, sample_rate)
+        level = sting_loudness(sting.tobytes(), sample_rate)
         if not np.isfinite(level):
             raise ConfigError(f"the {span.kind} sting is too quiet to hear (under -70 LUFS)")
         gain_db = around + STING_LIFT_LU - level
