@@ -7,9 +7,10 @@ commits each episode (episode.py), (5) rewrites the feed and index from every ep
 and only then (6) deletes the files of superseded versions (outdir.commit_feed). `backfill.py`
 runs the same steps over many days.
 
-The stages after the script (synthesis, mastering, publishing) are imported inside `build`
-and `plan`: a build starts its voice loading as soon as its input is read, and those imports,
-0.2 s, then run beside it instead of before it (a correction's whole build takes about 2 s).
+The stages after the script (synthesis, mastering, publishing) are imported inside the
+functions that use them: a build starts its voice loading as soon as its input is read, and
+those imports, 0.2 s, then run beside it instead of before it (a correction's whole build takes
+about 2 s).
 """
 
 from __future__ import annotations
