@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"  # every temporary file of a build ends so, and starts with a dot
@@ -42,10 +44,15 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def remove_stale_temp_files(root: Path) -> int:
-    """Delete temporary files left under `root` by killed builds (call only while holding the
-    build lock); returns how many were removed."""
-    stale = [p for p in root.rglob(f".*{TEMP_SUFFIX}") if p.is_file()]
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return len(stale)
+def remove_stale_temp_files(root: Path, older_than_s: float = 0.0) -> int:
+    """Delete temporary files left under `root` by killed processes; returns how many were
+    removed. Under a lock (the build's), every one is stale; without one, only those last
+    written more than `older_than_s` ago (a younger one may be another process's)."""
+    now = time.time()
+    removed = 0
+    for path in root.rglob(f".*{TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to delete
+            if path.is_file() and now - path.stat().st_mtime >= older_than_s:
+                path.unlink()
+                removed += 1
+    return removed

@@ -10,14 +10,12 @@ the next one that makes a file there, once they are an hour old.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from audio_edition.fsutil import TEMP_SUFFIX, atomic_write_bytes
+from audio_edition.fsutil import atomic_write_bytes, remove_stale_temp_files
 
 FOLDER_VARIABLE = "AUDIO_EDITION_CACHE"  # the folder to keep the cache in instead
 STALE_TEMP_S = 3600.0  # s: a temp file this old was left by a killed process, not being written
@@ -52,18 +50,8 @@ def cached_bytes(name: str, make: Callable[[], bytes]) -> bytes:
     data = make()
     if path is not None:
         try:
-            remove_stale_temp_files(path.parent)
+            remove_stale_temp_files(path.parent, STALE_TEMP_S)
             atomic_write_bytes(path, data)
         except OSError as e:
             log.warning("cannot keep %s in %s (%s): making it each time", name, folder, e)
     return data
-
-
-def remove_stale_temp_files(folder: Path) -> None:
-    """Delete the temp files (`.<name>.<random>.tmp`) that processes killed while making a
-    file left in `folder` more than STALE_TEMP_S ago (a younger one may be being written)."""
-    now = time.time()
-    for temp in folder.glob(f".*{TEMP_SUFFIX}"):
-        with contextlib.suppress(OSError):  # gone already, or not ours to delete
-            if now - temp.stat().st_mtime > STALE_TEMP_S:
-                temp.unlink()

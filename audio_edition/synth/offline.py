@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -235,16 +236,12 @@ def speak_samples(text: str, rate: int, pitch: int) -> np.ndarray:
     return _worker_voice().speak(text, *_ratios(rate, pitch))
 
 
-def speak_to_wav(text: str, rate: int, pitch: int, dest: str) -> None:
-    """Synthesise an utterance into the WAV file `dest` (runs in a worker process)."""
-    write_wav(Path(dest), speak_samples(text, rate, pitch), SAMPLE_RATE)
-
-
 def speak_or_share(
     text: str, rate: int, pitch: int, dest: str, share_from: int
 ) -> np.ndarray | None:
-    """speak_to_wav for an utterance shorter than `share_from` mel frames (None); a longer
-    one's mel spectrogram, for its vocoding to be shared (runs in a worker)."""
+    """Synthesise an utterance shorter than `share_from` mel frames into the WAV file `dest`
+    (None); of a longer one, its mel spectrogram, for its vocoding to be shared (runs in a
+    worker)."""
     voice = _worker_voice()
     mel = voice.mel(text, *_ratios(rate, pitch))
     if mel.shape[1] >= share_from:
@@ -349,10 +346,13 @@ class OfflineEngine:
         text = decided_utterance(text)
         self._busy += 1
         try:
-            if self._busy >= self.workers:  # no worker idle: the utterance in one
-                await self._run(speak_to_wav, text, voice.rate, voice.pitch, str(dest))
-            else:
-                await self._shared(text, voice, dest)
+            # with a worker idle, a long utterance comes back as its mel spectrogram, to share
+            share_from = 2 * SPLIT_FRAMES if self._busy < self.workers else sys.maxsize
+            mel = await self._run(
+                speak_or_share, text, voice.rate, voice.pitch, str(dest), share_from
+            )
+            if mel is not None:
+                await self._share(mel, dest)
         except SynthesisError:
             raise
         except Exception as e:  # a worker crash or a model failure is not worth retrying
@@ -360,19 +360,11 @@ class OfflineEngine:
         finally:
             self._busy -= 1
 
-    async def _shared(self, text: str, voice: Voice, dest: Path) -> None:
-        """The utterance with its vocoding shared among the idle workers (a correction's one
-        sentence, the last of a build), in pieces that join bit-identically (mel_pieces); a
-        short one is said by one worker."""
-        share_from = 2 * SPLIT_FRAMES
-        mel = await self._run(speak_or_share, text, voice.rate, voice.pitch, str(dest), share_from)
-        if mel is None:  # said whole
-            return
+    async def _share(self, mel: np.ndarray, dest: Path) -> None:
+        """A long utterance's vocoding shared among the idle workers (a correction's one
+        sentence, the last of a build), in pieces that join bit-identically (mel_pieces)."""
         frames = mel.shape[1]
-        count = min(self.workers - self._busy + 1, frames // SPLIT_FRAMES)
-        if count <= 1:  # the other workers got busy meanwhile
-            write_wav(dest, await self._run(vocoded, mel), SAMPLE_RATE)
-            return
+        count = max(1, min(self.workers - self._busy + 1, frames // SPLIT_FRAMES))
         pieces = mel_pieces(frames, count)
         self._busy += count - 1
         try:

@@ -24,14 +24,13 @@ import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from audio_edition.fsutil import TEMP_SUFFIX
-from audio_edition.usercache import cache_folder, remove_stale_temp_files
+from audio_edition.fsutil import remove_stale_temp_files, temp_sibling
+from audio_edition.usercache import STALE_TEMP_S, cache_folder
 
 try:
     import sqlite3
@@ -165,10 +164,8 @@ def _open_file(path: Path) -> Dictionaries:
 
 def _build_file(path: Path) -> None:
     """Build the store into a temp file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(path.parent)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    os.close(fd)
+    temp = temp_sibling(path)  # (the folder made first)
+    remove_stale_temp_files(path.parent, STALE_TEMP_S)
     try:
         connection = sqlite3.connect(temp)
         try:

@@ -45,7 +45,6 @@ class TextMemo:
     """Results of the text stage by content, read from and added to one file (or memory)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path
         self._known: dict[str, str] = {}  # key -> result as JSON
         self._new: dict[str, str] = {}  # made since the last save
         self._connection = _connect(path) if path is not None else None
