@@ -6,6 +6,9 @@
 No synthesis: the clips are generated speech-like signal (a pitch-gliding buzz with harmonics,
 syllable-modulated, at the offline voice's level and peak-to-loudness ratio, so the limiter
 works as hard as on the real voice), ~1 s per clip, in chapters of 20 clips each with a sting.
+The bare encode gets the same samples the episode holds: each chapter's sting and the gap after
+it, then its clips and pauses, laid out by mastering's own lay_out (at 20 s chapters, the stings
+are ~8 % of the audio; a bare encode of the speech alone would be that much less work).
 Each size is timed side by side, alternating bare encode and master_episode (from a cold chapter
 cache: every chapter is mastered), the sizes interleaved, best of --runs (the machine is shared:
 the fastest run is the one least slowed by others); wall time (the target) and CPU time of the
@@ -32,8 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode
+from audio_edition.master.assemble import lay_out, read_part
 from audio_edition.master.ffmpeg import ffmpeg_exe
 from audio_edition.master.loudness import measure_file
+from audio_edition.master.sting import place_stings, stings_for
 from audio_edition.model import Chapter, Clip, Script, Segment, Voice
 from audio_edition.profile import load_profile
 from audio_edition.synth.cache import write_wav
@@ -61,17 +66,14 @@ def speech_like(seconds: float, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_episode(folder: Path, minutes: float) -> tuple[Script, list[Clip], Path]:
-    """Clips, a script, and the raw PCM of the same speech with its pauses (for the bare run)."""
+    """Clips, a script, and the raw PCM of the episode's samples (for the bare run)."""
     rng = np.random.default_rng(20261129)
     count = round(minutes * CLIPS_PER_MINUTE)
-    clips, segments, pcm_parts = [], [], []
-    pause = np.zeros(round(PAUSE_MS * RATE / 1000), np.int16)
+    clips, segments = [], []
     for i in range(count):
         samples = speech_like(rng.uniform(0.45, 0.85), rng)
         path = folder / f"{i:05d}.wav"
         write_wav(path, samples, RATE)
-        pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16)
-        pcm_parts += [pcm, pause]
         clips.append(Clip(path, len(samples), RATE))
         text = f"第{i}句话。"
         segments.append(Segment("body", text, text, PAUSE_MS, VOICE))
@@ -85,9 +87,24 @@ def make_episode(folder: Path, minutes: float) -> tuple[Script, list[Clip], Path
         )
         for n, i in enumerate(range(0, count, CHAPTER_CLIPS))
     )
+    script = Script(chapters, "offline")
     raw = folder / "episode.pcm"
-    raw.write_bytes(np.concatenate(pcm_parts).tobytes())  # joined once, for the bare encode only
-    return Script(chapters, "offline"), clips, raw
+    raw.write_bytes(episode_pcm(script, clips).tobytes())  # joined once, for the bare encode only
+    return script, clips, raw
+
+
+def episode_pcm(script: Script, clips: list[Clip]) -> np.ndarray:
+    """The 16-bit samples the episode holds before its gain: stings, gaps, clips and pauses."""
+    kinds = {chapter.sting for chapter in script.chapters if chapter.sting}
+    stings = stings_for(kinds, load_profile().stings, RATE)
+    lengths = {kind: len(sting) for kind, sting in stings.items()}
+    pieces = []
+    for part in lay_out(script, clips, lengths, MasterSettings().sting_gap_ms):
+        samples, _ = read_part(part)
+        if part.sting:
+            place_stings(samples, (part.sting,), stings, RATE)
+        pieces.append(np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16))
+    return np.concatenate(pieces)
 
 
 def bare_encode(raw: Path, out: Path) -> None:
