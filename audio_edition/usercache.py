@@ -1,5 +1,6 @@
 """The user's cache folder: what audio-edition derives once per machine from installed packages
-(the text stage's dictionaries store, the offline voice's rewritten model, the script memo).
+(the text stage's dictionaries store, the offline voice's rewritten model, the script memo, the
+default cover).
 
 It is $AUDIO_EDITION_CACHE, else $XDG_CACHE_HOME/audio-edition, else ~/.cache/audio-edition.
 Everything in it can be deleted at any time: it is made again when needed. Files are written

@@ -18,9 +18,9 @@ SAMPLE_PAGE = ROOT / "samples" / "000_aa4cbc5942cc5dc6.txt"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The user cache (the dictionaries store, the voice's rewritten model, the script memo) is
-    a folder of this test session and of the builds it runs as commands, never the user's own:
-    made once per session."""
+    """The user cache (the dictionaries store, the voice's rewritten model, the script memo, the
+    default cover) is a folder of this test session and of the builds it runs as commands, never
+    the user's own: made once per session."""
     folder = tempfile.mkdtemp(prefix="audio-edition-cache-")
     os.environ[FOLDER_VARIABLE] = folder
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))

@@ -17,6 +17,7 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from audio_edition.errors import AudioError, ConfigError
 from audio_edition.master import EpisodeTags, MasterSettings, master_episode, read_chapters
+from audio_edition.master import cover as cover_module
 from audio_edition.master import episode as episode_module
 from audio_edition.master import part as part_module
 from audio_edition.master.assemble import PART_MIN_S, SAMPLE_RATE, StingSpan, lay_out, read_part
@@ -36,6 +37,7 @@ from audio_edition.publish.transcript import write_vtt
 from audio_edition.synth.cache import ClipCache, write_wav
 from audio_edition.synth.offline import OfflineEngine
 from audio_edition.synth.runner import synthesize_all
+from audio_edition.usercache import FOLDER_VARIABLE
 
 BAKER = Voice(engine="offline", name="baker")
 TAGS = EpisodeTags(title="赤峰日报 2020-06-30", publication="赤峰日报", date=dt.date(2020, 6, 30))
@@ -834,6 +836,25 @@ def test_default_cover_is_a_deterministic_square_png():
     assert png.startswith(b"\x89PNG") and png == default_cover("赤峰日报")
     assert int.from_bytes(png[16:20], "big") == int.from_bytes(png[20:24], "big") == COVER_PX
     assert default_cover("人民日报") != png
+
+
+def test_the_default_cover_is_drawn_once_per_machine(tmp_path, monkeypatch):
+    monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path))
+    drawn = []
+    draw = cover_module.draw_cover
+    monkeypatch.setattr(cover_module, "draw_cover", lambda *args: drawn.append(args) or draw(*args))
+    try:
+        default_cover.cache_clear()
+        first = default_cover("某某日报")
+        default_cover.cache_clear()  # as in the next build's process
+        assert default_cover("某某日报") == first == draw("某某日报")
+        assert drawn == [("某某日报", COVER_PX)]
+        assert [p.suffix for p in tmp_path.iterdir()] == [".png"]
+        default_cover("某某晚报")  # another publication, another file
+        default_cover("某某日报", size=600)  # another size too
+        assert len(drawn) == 3 and len(list(tmp_path.iterdir())) == 3
+    finally:
+        default_cover.cache_clear()  # what this test's folder gave is not kept for others
 
 
 @pytest.mark.voice
