@@ -12,6 +12,7 @@ from audio_edition.ingest import read_edition
 from audio_edition.model import EditionInfo
 from audio_edition.profile import load_profile
 from audio_edition.script import build_script
+from audio_edition.text import memo as memo_module
 from audio_edition.text.lexicon import Lexicon
 from audio_edition.text.memo import TextMemo, text_memo
 from audio_edition.usercache import FOLDER_VARIABLE
@@ -111,3 +112,26 @@ def test_an_unwritable_cache_folder_keeps_the_memo_in_memory(tmp_path, monkeypat
         for _ in range(2):
             assert memo.get("kind", "x", lambda: made.append(1) or "y") == "y"
     assert made == [1]
+
+
+def test_the_memo_keeps_the_entries_last_made_or_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(memo_module, "MAX_ENTRIES", 3)
+    path = tmp_path / "memo.sqlite3"
+
+    def build(*names):
+        """A build asking the memo for these results: the ones it had to make."""
+        made = []
+        memo = TextMemo(path)
+        for name in names:
+            assert memo.get("test", name, lambda name=name: made.append(name) or [name]) == [name]
+        memo.save()
+        memo.close()
+        return made
+
+    assert build("a", "b", "c") == ["a", "b", "c"]
+    assert build("a") == []  # a is used again: now the newest
+    assert build("d") == ["d"]  # four entries: b, the one least recently made or used, goes
+    assert build("a", "c", "d") == []
+    assert build("b") == ["b"]
+    assert build("a") == ["a"]  # b's return pushed a out
+    assert build("b", "c", "d") == ["c"]  # and a's return pushed c out

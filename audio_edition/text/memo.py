@@ -11,7 +11,9 @@ pypinyin, pypinyin-dict, g2pM): any change to either starts a new memo and remov
 
 The memo is a cache: a damaged file is made again, a folder that cannot be written (or a Python
 without sqlite3) leaves it in memory for the build, and a write that finds the file busy with
-another build is skipped.
+another build is skipped. It keeps the MAX_ENTRIES results last made or used: each save writes
+again the ones the build read from it, so that what is still in use is the newest, and drops
+the older ones (a daily paper's pages would otherwise add ~0.1 MB a day, for good).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from audio_edition.usercache import cache_folder
 MEMO_FORMAT = 1  # bump when what is kept, or how, changes
 PACKAGES = ("jieba", "pypinyin", "pypinyin-dict", "g2pM")  # what the text stage reads
 BUSY_TIMEOUT_S = 2.0  # how long a write waits for another build's before it is skipped
+MAX_ENTRIES = 20_000  # results kept: ~1.7 KB each, a page makes ~50 (about 50 MB, 400 pages)
 PREFIX = "text-memo-"
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ class TextMemo:
 
     def __init__(self, path: Path | None = None) -> None:
         self._known: dict[str, str] = {}  # key -> result as JSON
-        self._new: dict[str, str] = {}  # made since the last save
+        self._to_save: dict[str, str] = {}  # made, or read from the file, since the last save
         self._connection = _connect(path) if path is not None else None
 
     def get(self, kind: str, made_from: object, make: Callable[[], Any]) -> Any:
@@ -54,24 +57,30 @@ class TextMemo:
         lists come back as lists."""
         text = json.dumps([kind, made_from], ensure_ascii=False, separators=(",", ":"))
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        found = self._known.get(key) or self._read(key)
+        found = self._known.get(key)
         if found is None:
-            found = self._new[key] = json.dumps(make(), ensure_ascii=False)
+            found = self._read(key) or json.dumps(make(), ensure_ascii=False)
+            self._to_save[key] = found
         self._known[key] = found
         return json.loads(found)  # a fresh copy each time: the caller may change it
 
     def save(self) -> None:
-        """Write what was made since the last save (skipped when another build holds the file)."""
-        if self._connection is None or not self._new:
+        """Write what was made or used since the last save as the newest entries and drop the
+        oldest beyond MAX_ENTRIES (skipped when another build holds the file)."""
+        if self._connection is None or not self._to_save:
             return
         try:
             with self._connection:
-                self._connection.executemany(
-                    "INSERT OR REPLACE INTO memo (key, value) VALUES (?, ?)", self._new.items()
+                self._connection.executemany(  # REPLACE gives a used entry a new, higher rowid
+                    "INSERT OR REPLACE INTO memo (key, value) VALUES (?, ?)", self._to_save.items()
+                )
+                self._connection.execute(
+                    "DELETE FROM memo WHERE rowid <= (SELECT max(rowid) FROM memo) - ?",
+                    (MAX_ENTRIES,),
                 )
         except sqlite3.Error as e:
             log.debug("text memo not saved: %s", e)
-        self._new.clear()
+        self._to_save.clear()
 
     def close(self) -> None:
         if self._connection is not None:
