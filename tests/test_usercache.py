@@ -3,13 +3,14 @@ and what killed processes left there cleaned up."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import os
 import time
 
 from audio_edition.text import dictionaries
 from audio_edition.text.dictionaries import open_dictionaries
-from audio_edition.usercache import FOLDER_VARIABLE, cache_folder, cached_bytes
+from audio_edition.usercache import FOLDER_VARIABLE, cache_folder, cached_bytes, code_fingerprint
 
 
 def test_a_cached_file_is_made_once_then_read(tmp_path, monkeypatch):
@@ -66,3 +67,13 @@ def test_temp_files_of_killed_processes_are_removed_after_an_hour(tmp_path, monk
     monkeypatch.setattr(dictionaries, "_contents", lambda: tiny)
     assert open_dictionaries(tmp_path).frequencies["词"] == 1
     assert not young.exists()
+
+
+def test_the_code_fingerprint_follows_the_packages_it_names(monkeypatch):
+    plain, with_numpy = code_fingerprint(), code_fingerprint("numpy")
+    assert plain != with_numpy and code_fingerprint("numpy") == with_numpy
+    real = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: "0.0" if name == "numpy" else real(name)
+    )
+    assert code_fingerprint("numpy") not in (plain, with_numpy)  # another numpy, another name

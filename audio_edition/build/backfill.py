@@ -25,11 +25,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import imageio_ffmpeg
 
 from audio_edition.build.episode import publish_episode
 from audio_edition.build.options import BuildOptions, BuildSummary, PublishSettings, Stopwatch
@@ -44,11 +41,11 @@ from audio_edition.publish.store import load_episode
 from audio_edition.synth import Engine
 from audio_edition.synth.progress import Progress
 from audio_edition.synth.runner import plan_keys
+from audio_edition.usercache import code_fingerprint
 
 DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")  # ARCHIVE/2024-03-15/
 FINGERPRINT = "fingerprint"  # the key in episode.json's extra: what the edition was made from
 NOT_A_DAY = "not a folder named by its date (YYYY-MM-DD)"
-CODE_SUFFIXES = (".py", ".toml", ".html", ".css", ".js")  # the package files that shape output
 
 
 @dataclass(frozen=True)
@@ -218,7 +215,7 @@ def edition_fingerprint(prepared: Prepared, script: Script, keys: Sequence[str])
     config, profile = prepared.config, prepared.profile
     named = [config.artwork, *profile.stings.values()]
     made_from = {
-        "code": _code_digest(),
+        "code": code_fingerprint("imageio-ffmpeg"),  # new code or ffmpeg: republish everything
         "script": script.to_dict(),
         "clips": list(keys),
         "config": repr(config),
@@ -227,17 +224,6 @@ def edition_fingerprint(prepared: Prepared, script: Script, keys: Sequence[str])
     }
     text = json.dumps(made_from, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@lru_cache(maxsize=1)
-def _code_digest() -> str:
-    """The installed package's code and assets, and the ffmpeg that encodes: a new version of
-    either can change the output, so it republishes every edition."""
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256(f"imageio-ffmpeg {imageio_ffmpeg.__version__}".encode())
-    for path in sorted(p for p in root.rglob("*") if p.suffix in CODE_SUFFIXES):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _file_digest(path: Path) -> str:

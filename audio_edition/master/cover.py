@@ -5,7 +5,7 @@ sides) between a masthead bar and three column rules, white on a gradient whose 
 the publication's name. It is deterministic: the same publication always gets the same bytes.
 Drawing it takes 0.2 s of a core, which a correction's build would spend beside re-mastering one
 part, so it is drawn once per machine and kept in the user's cache folder (usercache.py), under
-a name made of the publication, the size and this module's code.
+a name made of the package's code, numpy's version, the publication and the size.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from audio_edition.config import ARTWORK_SIZES, check_artwork
-from audio_edition.usercache import cached_bytes
+from audio_edition.usercache import cached_bytes, code_fingerprint
 
 COVER_PX = ARTWORK_SIZES[0]  # px: the smallest square Apple Podcasts accepts
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -43,11 +43,9 @@ def cover_image(path: Path | None, publication: str) -> tuple[bytes, str]:
 def default_cover(publication: str, size: int = COVER_PX) -> bytes:
     """The generated cover for `publication` as PNG bytes, `size` px square, from the user's
     cache folder (drawn there first when it is missing)."""
-    drawing = hashlib.sha256(Path(__file__).read_bytes() + np.__version__.encode())
-    drawing.update(f"\0{size}\0{publication}".encode())
-    return cached_bytes(
-        f"cover-{drawing.hexdigest()[:32]}.png", lambda: draw_cover(publication, size)
-    )
+    drawing = hashlib.sha256(f"{size}\0{publication}".encode()).hexdigest()
+    name = f"cover-{code_fingerprint('numpy')[:16]}-{drawing[:16]}.png"
+    return cached_bytes(name, lambda: draw_cover(publication, size))
 
 
 def draw_cover(publication: str, size: int = COVER_PX) -> bytes:

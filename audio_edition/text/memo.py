@@ -19,9 +19,7 @@ the older ones (a daily paper's pages would otherwise add ~0.1 MB a day, for goo
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import importlib.metadata
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -33,7 +31,7 @@ try:
 except ImportError:  # a Python built without it: the memo lives in memory for the build
     sqlite3 = None  # type: ignore[assignment]
 
-from audio_edition.usercache import cache_folder
+from audio_edition.usercache import cache_folder, code_fingerprint
 
 MEMO_FORMAT = 1  # bump when what is kept, or how, changes
 PACKAGES = ("jieba", "pypinyin", "pypinyin-dict", "g2pM")  # what the text stage reads
@@ -115,7 +113,7 @@ def _memo_path() -> Path | None:
     folder = cache_folder()
     if folder is None or sqlite3 is None:
         return None
-    path = folder / f"{PREFIX}v{MEMO_FORMAT}-{code_fingerprint()[:16]}.sqlite3"
+    path = folder / f"{PREFIX}v{MEMO_FORMAT}-{code_fingerprint(*PACKAGES)[:16]}.sqlite3"
     if not path.exists():
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -141,16 +139,3 @@ def _connect(path: Path) -> sqlite3.Connection | None:
             with contextlib.suppress(OSError):  # not a database (damaged): made again, once
                 path.unlink()
     return None
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """SHA-256 of this package's Python source and the versions of the packages it reads."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(source.read_bytes())
-    for name in PACKAGES:
-        digest.update(f"{name}={importlib.metadata.version(name)}\0".encode())
-    return digest.hexdigest()
